@@ -1,0 +1,8 @@
+//! `routes.yaml` → a validated [`Config`]. Loading reports *every* problem with its field path
+//! (`routes[2].upstream: ...`), because an operator fixing a config wants the whole list at once.
+
+mod load;
+pub mod model;
+
+pub use load::{load_file, parse_str, ConfigError, ConfigErrors};
+pub use model::*;

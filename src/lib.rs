@@ -1,0 +1,12 @@
+//! tokengate: a backend-for-frontend gateway. The browser holds only an encrypted session cookie;
+//! the gateway turns it into a per-route access token (one refresh token, many audiences) and
+//! forwards the request with `Authorization: Bearer`.
+//!
+//! The crate is split so that every decision is a pure function with unit tests (`routing`,
+//! `session::codec`, `tokens::scope`, `tokens::cache`, `tokens::response`), and I/O lives at the
+//! edges (`tokens::client`, `oidc`, `proxy`, `admin`).
+
+pub mod config;
+pub mod routing;
+pub mod session;
+pub mod tokens;

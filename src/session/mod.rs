@@ -1,0 +1,6 @@
+//! Sessions: what they hold (`model`), how they are sealed into cookies (`codec`), and how the
+//! `Cookie` / `Set-Cookie` headers carrying them are read and written (`cookies`).
+
+pub mod codec;
+pub mod cookies;
+pub mod model;

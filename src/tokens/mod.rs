@@ -1,0 +1,7 @@
+//! Access tokens: which one serves a route (`scope`, `cache`), how the token endpoint's answer is
+//! judged (`response`), the I/O of the exchange (`client`), and the per-session coordination of
+//! concurrent exchanges (`broker`).
+
+pub mod cache;
+pub mod response;
+pub mod scope;
