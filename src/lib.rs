@@ -7,6 +7,7 @@
 //! edges (`tokens::client`, `oidc`, `proxy`, `admin`).
 
 pub mod config;
+pub mod path;
 pub mod routing;
 pub mod session;
 pub mod tokens;
