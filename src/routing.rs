@@ -73,6 +73,11 @@ impl Router {
             .and_then(|index| self.routes.get(index))
     }
 
+    /// The route at `index` (as stored in a request's context between phases).
+    pub fn get(&self, index: usize) -> Option<&RouteConfig> {
+        self.routes.get(index).map(|r| &r.config)
+    }
+
     /// Every route in config order (for pre-registering metrics, logging the table).
     pub fn routes(&self) -> &[Route] {
         &self.routes
