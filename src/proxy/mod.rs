@@ -25,7 +25,7 @@ use crate::config::AuthMode;
 use crate::path::normalize_path;
 use crate::routing::is_gateway_path;
 use crate::session::model::now;
-use crate::tokens::broker::{CookieUpdate, Decision, SessionView, TokenNeed};
+use crate::tokens::broker::{CookieUpdate, Decision, SessionView, Settings, TokenNeed};
 use async_trait::async_trait;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
@@ -264,10 +264,25 @@ impl TokenGate {
             &loaded.keys,
             &loaded.lifetime,
             t,
+            loaded.reference_cookie,
         );
         ctx.cookie_chunks = read.chunks().to_vec();
         let view = match read {
             CookieSession::Valid { session: s, .. } => self.app.broker.resolve(*s),
+            CookieSession::Reference { sid, .. } => {
+                match self
+                    .app
+                    .broker
+                    .resolve_reference(&sid, &loaded.keys, &loaded.lifetime)
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session store unavailable");
+                        return Some(outcome::store_unavailable());
+                    }
+                }
+            }
             CookieSession::Absent => None,
             CookieSession::Unusable { reason, .. } => {
                 self.app
@@ -305,7 +320,9 @@ impl TokenGate {
         }
 
         if loaded.lifetime.needs_touch(&view.session, t) {
-            self.app.broker.update(&mut view, |s| s.last_seen = t);
+            if let Err(e) = self.app.broker.touch(&mut view, &loaded.lifetime).await {
+                tracing::warn!(error = %e, "could not extend the session's idle timeout");
+            }
         }
         let need = TokenNeed {
             route: &route.name,
@@ -320,7 +337,16 @@ impl TokenGate {
         let result = self
             .app
             .broker
-            .token_for(&mut view, need, loaded.policy, &loaded.config.provider)
+            .token_for(
+                &mut view,
+                need,
+                Settings {
+                    policy: loaded.policy,
+                    provider: &loaded.config.provider,
+                    keys: &loaded.keys,
+                    lifetime: &loaded.lifetime,
+                },
+            )
             .await;
         ctx.view = Some(view);
         match result {

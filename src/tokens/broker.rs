@@ -15,6 +15,11 @@
 //!
 //! Only sessions that changed in this process are in the map; a request whose cookie is current
 //! costs one map lookup.
+//!
+//! With `store: redis` the session lives in Redis and the same steps hold across replicas: after
+//! the local turn, the replica takes the session's Redis lock (owner token, expiry, extended while
+//! the exchange runs), reads the session *again from Redis*, and writes the new version back before
+//! releasing the lock.
 
 use super::cache::{self, Selection};
 use super::client::TokenClient;
@@ -22,8 +27,10 @@ use super::response::Exchange;
 use super::scope::Scope;
 use crate::config::ProviderConfig;
 use crate::metrics::Metrics;
-use crate::session::codec::CodecError;
+use crate::proxy::session_cookie::Lifetime;
+use crate::session::codec::{CodecError, KeyRing};
 use crate::session::model::{now, Session, TokenSet};
+use crate::session::store::{LockToken, RedisStore, StoreError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +42,10 @@ const LATEST_MAX_SESSIONS: u64 = 200_000;
 const FAILURE_SHARING: Duration = Duration::from_secs(2);
 /// `Retry-After` when the provider did not say.
 const DEFAULT_RETRY_AFTER: u64 = 5;
+/// How long a request waits for another replica's exchange before answering `503`.
+const REDIS_LOCK_WAIT_EXTRA: Duration = Duration::from_secs(5);
+/// The Redis lock outlives the exchange's own time limit by this much.
+const REDIS_LOCK_MARGIN: Duration = Duration::from_secs(5);
 
 /// What one route needs.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +60,15 @@ pub struct TokenNeed<'a> {
 pub struct TokenPolicy {
     pub leeway: u64,
     pub max_cached: usize,
+}
+
+/// What an exchange needs from the current config.
+#[derive(Clone, Copy)]
+pub struct Settings<'a> {
+    pub policy: TokenPolicy,
+    pub provider: &'a ProviderConfig,
+    pub keys: &'a KeyRing,
+    pub lifetime: &'a Lifetime,
 }
 
 /// How the token for a request was obtained (logged per request).
@@ -86,6 +106,10 @@ pub enum TokenError {
     InsufficientScope {
         missing: Scope,
     },
+    /// Redis did not answer.
+    StoreUnavailable,
+    /// Another replica held the session's refresh lock for longer than a request may wait.
+    Busy,
 }
 
 impl TokenError {
@@ -98,6 +122,8 @@ impl TokenError {
             TokenError::InvalidResponse => "token_endpoint_invalid_response",
             TokenError::AudienceMismatch => "audience_mismatch",
             TokenError::InsufficientScope { .. } => "insufficient_scope",
+            TokenError::StoreUnavailable => "session_store_unavailable",
+            TokenError::Busy => "session_busy",
         }
     }
 }
@@ -188,10 +214,12 @@ pub struct Broker {
     latest: moka::sync::Cache<String, Arc<SessionSlot>>,
     client: TokenClient,
     metrics: Arc<Metrics>,
+    redis: Option<RedisStore>,
 }
 
 impl Broker {
-    pub fn new(client: TokenClient, metrics: Arc<Metrics>) -> Self {
+    /// `redis`: the shared store, or `None` for the cookie store.
+    pub fn new(client: TokenClient, metrics: Arc<Metrics>, redis: Option<RedisStore>) -> Self {
         Broker {
             latest: moka::sync::Cache::builder()
                 .max_capacity(LATEST_MAX_SESSIONS)
@@ -199,11 +227,62 @@ impl Broker {
                 .build(),
             client,
             metrics,
+            redis,
         }
     }
 
     pub fn client(&self) -> &TokenClient {
         &self.client
+    }
+
+    pub fn redis(&self) -> Option<&RedisStore> {
+        self.redis.as_ref()
+    }
+
+    /// The session a cookie *refers to* (redis store): `Ok(None)` when Redis no longer has it.
+    pub async fn resolve_reference(
+        &self,
+        sid: &str,
+        keys: &KeyRing,
+        lifetime: &Lifetime,
+    ) -> Result<Option<SessionView>, StoreError> {
+        let Some(store) = &self.redis else {
+            return Ok(None);
+        };
+        let Some(session) = store.load(keys, sid).await? else {
+            return Ok(None);
+        };
+        if lifetime.expired(&session, now()).is_some() {
+            return Ok(None);
+        }
+        let cookie_version = session.version;
+        Ok(Some(SessionView {
+            session: Arc::new(session),
+            cookie_version,
+            slot: None,
+        }))
+    }
+
+    /// Keeps an idle-timeout session alive: in the cookie store a new version with `last_seen`;
+    /// in Redis only the record's expiry moves (rewriting it could overwrite a refresh token
+    /// another replica just stored).
+    pub async fn touch(
+        &self,
+        view: &mut SessionView,
+        lifetime: &Lifetime,
+    ) -> Result<(), StoreError> {
+        let t = now();
+        match &self.redis {
+            None => {
+                self.update(view, |s| s.last_seen = t);
+                Ok(())
+            }
+            Some(store) => {
+                store
+                    .touch(&view.session.sid, record_ttl(lifetime, &view.session, t))
+                    .await
+            }
+        }
     }
 
     /// The session a request works from, or `None` when the provider ended it.
@@ -264,16 +343,10 @@ impl Broker {
         &self,
         view: &mut SessionView,
         need: TokenNeed<'_>,
-        policy: TokenPolicy,
-        provider: &ProviderConfig,
+        settings: Settings<'_>,
     ) -> Result<(String, Decision), TokenError> {
-        match cache::select(
-            &view.session,
-            need.audience,
-            need.scope,
-            now(),
-            policy.leeway,
-        ) {
+        let leeway = settings.policy.leeway;
+        match cache::select(&view.session, need.audience, need.scope, now(), leeway) {
             Selection::Hit(t) => {
                 self.metrics.token_cache.with_label_values(&["hit"]).inc();
                 return Ok((t.access_token.clone(), Decision::Hit));
@@ -289,42 +362,201 @@ impl Broker {
         let slot = self.slot_for(view);
         let waited_since = Instant::now();
         let _turn = slot.exchange.lock().await;
+        match &self.redis {
+            None => {
+                self.exchange_in_memory(&slot, view, need, settings, waited_since)
+                    .await
+            }
+            Some(store) => {
+                let sid = view.session.sid.clone();
+                let lock_ttl = settings.provider.timeout + REDIS_LOCK_MARGIN;
+                let lock = acquire(
+                    store,
+                    &sid,
+                    lock_ttl,
+                    settings.provider.timeout + REDIS_LOCK_WAIT_EXTRA,
+                )
+                .await?;
+                let result = self
+                    .exchange_in_redis(
+                        store,
+                        &slot,
+                        view,
+                        need,
+                        settings,
+                        waited_since,
+                        &lock,
+                        lock_ttl,
+                    )
+                    .await;
+                if let Err(e) = store.unlock(&sid, lock).await {
+                    tracing::warn!(error = %e, "could not release the session's refresh lock; it expires by itself");
+                }
+                result
+            }
+        }
+    }
 
+    /// The cookie store: the latest state is this process's slot.
+    async fn exchange_in_memory(
+        &self,
+        slot: &SessionSlot,
+        view: &mut SessionView,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+    ) -> Result<(String, Decision), TokenError> {
         // Our turn: work from the latest state, never from what we read before waiting.
         let session = match slot.current() {
             SlotState::Ended => return Err(TokenError::SessionExpired),
             SlotState::Live(s) => s,
         };
         view.session = session.clone();
-        match cache::select(&session, need.audience, need.scope, now(), policy.leeway) {
+        if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
+            return done;
+        }
+        let (next, result) = self
+            .exchange(slot, &session, need, settings, || async {})
+            .await;
+        match next {
+            Next::Keep => {}
+            Next::Ended => slot.set(SlotState::Ended),
+            Next::Version(next) => {
+                let next = Arc::new(*next);
+                slot.set(SlotState::Live(next.clone()));
+                view.session = next;
+            }
+        }
+        result
+    }
+
+    /// The redis store: under the Redis lock, the latest state is what Redis holds now.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_in_redis(
+        &self,
+        store: &RedisStore,
+        slot: &SessionSlot,
+        view: &mut SessionView,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+        lock: &LockToken,
+        lock_ttl: Duration,
+    ) -> Result<(String, Decision), TokenError> {
+        let sid = view.session.sid.clone();
+        let session = match store.load(settings.keys, &sid).await {
+            Err(_) => return Err(TokenError::StoreUnavailable),
+            Ok(None) => {
+                slot.set(SlotState::Ended);
+                return Err(TokenError::SessionExpired);
+            }
+            Ok(Some(s)) => Arc::new(s),
+        };
+        view.session = session.clone();
+        if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
+            return done;
+        }
+        let keep_lock = || async {
+            if !matches!(store.extend(&sid, lock, lock_ttl).await, Ok(true)) {
+                tracing::warn!("the session's refresh lock could not be extended");
+            }
+        };
+        let (next, result) = self
+            .exchange(slot, &session, need, settings, keep_lock)
+            .await;
+        match next {
+            Next::Keep => {}
+            Next::Ended => {
+                slot.set(SlotState::Ended);
+                if let Err(e) = store.delete(&session).await {
+                    tracing::warn!(error = %e, "could not delete an ended session from Redis");
+                }
+            }
+            Next::Version(next) => {
+                let ttl = record_ttl(settings.lifetime, &next, now());
+                // The new version must be stored before the lock is released: a rotated
+                // refresh token that is lost makes the next exchange a reuse.
+                let mut saved = store.save(settings.keys, &next, ttl).await;
+                if saved.is_err() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    saved = store.save(settings.keys, &next, ttl).await;
+                }
+                if let Err(e) = saved {
+                    tracing::error!(error = %e, "could not store the session's new version in Redis");
+                    return Err(TokenError::StoreUnavailable);
+                }
+                view.session = Arc::new(*next);
+            }
+        }
+        result
+    }
+
+    /// After waiting for our turn: another request's result, when it serves this need.
+    fn reselect(
+        &self,
+        slot: &SessionSlot,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+    ) -> Option<Result<(String, Decision), TokenError>> {
+        match cache::select(
+            session,
+            need.audience,
+            need.scope,
+            now(),
+            settings.policy.leeway,
+        ) {
             Selection::Hit(t) => {
                 self.metrics.refresh_coalesced.inc();
                 tracing::debug!(route = need.route, "token obtained by a concurrent request");
-                return Ok((t.access_token.clone(), Decision::Coalesced));
+                return Some(Ok((t.access_token.clone(), Decision::Coalesced)));
             }
             Selection::NarrowGrant { missing } => {
                 self.metrics.refresh_coalesced.inc();
-                return Err(TokenError::InsufficientScope { missing });
+                return Some(Err(TokenError::InsufficientScope { missing }));
             }
             Selection::Miss => {}
         }
-        if let Some(err) = shared_failure(&slot, need, waited_since) {
+        if let Some(err) = shared_failure(slot, need, waited_since) {
             self.metrics.refresh_coalesced.inc();
-            return Err(err);
+            return Some(Err(err));
         }
+        None
+    }
+
+    /// One token-endpoint exchange with the session's refresh token, and what it makes of the
+    /// session. `heartbeat` runs periodically while the call is in flight (the Redis lock).
+    async fn exchange<F, Fut>(
+        &self,
+        slot: &SessionSlot,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        heartbeat: F,
+    ) -> (Next, Result<(String, Decision), TokenError>)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let Some(refresh_token) = session.refresh_token.as_deref() else {
-            slot.set(SlotState::Ended);
             self.metrics
                 .sessions_cleared
                 .with_label_values(&["no_refresh_token"])
                 .inc();
-            return Err(TokenError::SessionExpired);
+            return (Next::Ended, Err(TokenError::SessionExpired));
         };
-
-        let report = self
+        let call = self
             .client
-            .refresh(provider, refresh_token, need.audience, need.scope)
-            .await;
+            .refresh(settings.provider, refresh_token, need.audience, need.scope);
+        tokio::pin!(call);
+        let beat_every = (settings.provider.timeout / 3).max(Duration::from_millis(200));
+        let report = loop {
+            tokio::select! {
+                r = &mut call => break r,
+                _ = tokio::time::sleep(beat_every) => heartbeat().await,
+            }
+        };
         self.metrics
             .token_duration
             .with_label_values(&[need.route])
@@ -335,7 +567,7 @@ impl Broker {
             .with_label_values(&[need.route, outcome])
             .inc();
 
-        let result = self.apply(&slot, view, &session, need, policy, report.exchange);
+        let (next, result) = self.apply(session, need, settings.policy, report.exchange);
         match &result {
             Ok(_) => {
                 tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained")
@@ -365,36 +597,30 @@ impl Broker {
                         error: e.clone(),
                     });
                 }
-                return Err(e);
+                return (next, Err(e));
             }
         }
-        result
+        (next, result)
     }
 
-    /// Records what an exchange produced as the session's next version.
+    /// What an exchange's outcome makes of the session, and the request's answer.
     fn apply(
         &self,
-        slot: &SessionSlot,
-        view: &mut SessionView,
         session: &Session,
         need: TokenNeed<'_>,
         policy: TokenPolicy,
         exchange: Exchange,
-    ) -> Result<(String, Decision), TokenError> {
-        let commit = |next: Session, view: &mut SessionView| {
-            let next = Arc::new(next);
-            slot.set(SlotState::Live(next.clone()));
-            view.session = next;
-        };
+    ) -> (Next, Result<(String, Decision), TokenError>) {
         // Whatever else happens, a rotated refresh token is kept: dropping it would make the next
         // exchange a reuse.
-        let keep_rotated = |rotated: Option<String>, view: &mut SessionView| {
-            if let Some(rt) = rotated {
+        let keep_rotated = |rotated: Option<String>| match rotated {
+            Some(rt) => {
                 let mut next = session.clone();
                 next.refresh_token = Some(rt);
                 next.version = session.version + 1;
-                commit(next, view);
+                Next::Version(Box::new(next))
             }
+            None => Next::Keep,
         };
         match exchange {
             Exchange::Success {
@@ -428,39 +654,41 @@ impl Broker {
                     policy.leeway,
                     policy.max_cached,
                 );
-                commit(next, view);
-                if covers {
+                let result = if covers {
                     Ok((access_token, Decision::Refreshed))
                 } else {
                     Err(TokenError::InsufficientScope { missing })
-                }
+                };
+                (Next::Version(Box::new(next)), result)
             }
             Exchange::InvalidGrant => {
-                slot.set(SlotState::Ended);
                 self.metrics
                     .sessions_cleared
                     .with_label_values(&["invalid_grant"])
                     .inc();
-                Err(TokenError::SessionExpired)
+                (Next::Ended, Err(TokenError::SessionExpired))
             }
-            Exchange::Unavailable { .. } => Err(TokenError::Unavailable {
-                retry_after: DEFAULT_RETRY_AFTER,
-            }),
+            Exchange::Unavailable { .. } => (
+                Next::Keep,
+                Err(TokenError::Unavailable {
+                    retry_after: DEFAULT_RETRY_AFTER,
+                }),
+            ),
             Exchange::Denied {
                 code,
                 refresh_token,
-            } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::Denied { code })
-            }
-            Exchange::InvalidResponse { refresh_token, .. } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::InvalidResponse)
-            }
-            Exchange::AudienceMismatch { refresh_token } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::AudienceMismatch)
-            }
+            } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::Denied { code }),
+            ),
+            Exchange::InvalidResponse { refresh_token, .. } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::InvalidResponse),
+            ),
+            Exchange::AudienceMismatch { refresh_token } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::AudienceMismatch),
+            ),
         }
     }
 
@@ -480,6 +708,8 @@ impl Broker {
         };
         match slot.current() {
             SlotState::Ended => CookieUpdate::Clear,
+            // In Redis the cookie is only a reference: it never changes.
+            SlotState::Live(_) if self.redis.is_some() => CookieUpdate::Unchanged,
             SlotState::Live(s) if s.version == view.cookie_version => CookieUpdate::Unchanged,
             SlotState::Live(s) => {
                 let mut sealed = match slot.sealed.lock() {
@@ -557,5 +787,51 @@ fn outcome_label(e: &Exchange) -> &'static str {
         Exchange::Denied { .. } => "denied",
         Exchange::InvalidResponse { .. } => "invalid_response",
         Exchange::AudienceMismatch { .. } => "audience_mismatch",
+    }
+}
+
+/// What an exchange makes of the session.
+enum Next {
+    /// Nothing changed.
+    Keep,
+    /// A new version to store.
+    Version(Box<Session>),
+    /// The provider ended the session.
+    Ended,
+}
+
+/// How long a Redis record lives from `now`: to the end of the absolute lifetime, or sooner by
+/// the idle timeout.
+pub fn record_ttl(lifetime: &Lifetime, s: &Session, now: u64) -> Duration {
+    let absolute = lifetime.max_age(s, now);
+    let secs = match lifetime.idle {
+        Some(idle) => absolute.min(idle.as_secs()),
+        None => absolute,
+    };
+    Duration::from_secs(secs.max(1))
+}
+
+/// Takes the session's Redis lock, waiting (bounded) while another replica holds it.
+async fn acquire(
+    store: &RedisStore,
+    sid: &str,
+    ttl: Duration,
+    wait: Duration,
+) -> Result<LockToken, TokenError> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match store.try_lock(sid, ttl).await {
+            Ok(Some(lock)) => return Ok(lock),
+            Ok(None) if Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Ok(None) => return Err(TokenError::Busy),
+            Err(e) => {
+                tracing::warn!(error = %e, "session store unavailable while taking the refresh lock");
+                return Err(TokenError::StoreUnavailable);
+            }
+        }
     }
 }
