@@ -1,0 +1,281 @@
+// The demo's OpenID provider: oidc-provider 9.x configured to behave like Auth0 with
+// multi-resource refresh tokens (MRRT), so that tokengate can be shown and tested against a
+// real provider on this machine.
+//
+// What matters for tokengate, and why it is configured this way:
+// - Two APIs are resource indicators (RFC 8707) with JWT access tokens, so the gateway must
+//   exchange its refresh token per audience, exactly as with Auth0.
+// - oidc-provider only lets a refresh name a resource (and scopes) that the *authorization*
+//   request named; Auth0's MRRT policy has no such limit. A middleware in front of the
+//   authorization endpoint therefore widens every authorization request to every API and scope.
+// - Refresh tokens rotate on every use and a reused one revokes the whole grant: the behaviour
+//   that punishes a gateway which presents the same refresh token twice.
+// - With --test-hooks, GET /__test/stats counts refresh grants, errors, reuse and revocations,
+//   so end-to-end tests can assert that the gateway never reused a token.
+//
+// Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
+//          [--client-id tokengate-demo] [--client-secret demo-secret]
+//          [--access-ttl 300] [--no-rotation] [--test-hooks]
+// --port 0 picks a free port; the ready line on stdout names the one in use.
+
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+import Provider, { errors } from 'oidc-provider';
+
+/** The APIs the demo protects, keyed by resource indicator; the value is its scopes. */
+const APIS = {
+  'https://orders.demo': 'read:orders write:orders',
+  'https://profile.demo': 'read:profile',
+};
+
+/** What every login is widened to, so the refresh token can later serve every API. */
+const LOGIN_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+const HOST = '127.0.0.1';
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '9400' },
+      gateway: { type: 'string', default: 'http://127.0.0.1:8080' },
+      'client-id': { type: 'string', default: 'tokengate-demo' },
+      'client-secret': { type: 'string', default: 'demo-secret' },
+      'access-ttl': { type: 'string', default: '300' },
+      'no-rotation': { type: 'boolean', default: false },
+      'test-hooks': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const port = Number(values.port);
+  const accessTtl = Number(values['access-ttl']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be an integer 0..65535, got ${values.port}`);
+  }
+  if (!Number.isInteger(accessTtl) || accessTtl <= 0) {
+    throw new Error(`--access-ttl must be a positive number of seconds, got ${values['access-ttl']}`);
+  }
+  return {
+    port,
+    gateway: values.gateway.replace(/\/+$/, ''),
+    clientId: values['client-id'],
+    clientSecret: values['client-secret'],
+    accessTtl,
+    rotation: !values['no-rotation'],
+    testHooks: values['test-hooks'],
+  };
+}
+
+/** A fresh RS256 signing key per start: tokens from an earlier run must not verify. */
+function signingKeys() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { keys: [{ ...jwk, kid: `demo-${Date.now().toString(36)}`, use: 'sig', alg: 'RS256' }] };
+}
+
+function findAccount(_ctx, sub) {
+  return {
+    accountId: sub,
+    async claims() {
+      return { sub, name: `Demo User ${sub}`, email: `${sub}@example.com` };
+    },
+  };
+}
+
+/**
+ * Consent is never asked: the demo's user has already agreed to everything the client may
+ * request. A grant that no longer exists (revoked after a refresh-token reuse) or belongs to
+ * another account is replaced by a fresh full one.
+ */
+async function loadExistingGrant(ctx) {
+  const { Grant } = ctx.oidc.provider;
+  const { clientId } = ctx.oidc.client;
+  const { accountId } = ctx.oidc.session;
+  const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(clientId);
+  const existing = grantId ? await Grant.find(grantId) : undefined;
+  if (existing && existing.accountId === accountId) {
+    return existing;
+  }
+  const grant = new Grant({ clientId, accountId });
+  grant.addOIDCScope(LOGIN_OIDC_SCOPES.join(' '));
+  for (const [resource, scope] of Object.entries(APIS)) {
+    grant.addResourceScope(resource, scope);
+  }
+  await grant.save();
+  return grant;
+}
+
+/** RP-initiated logout without a confirmation page: the confirmation form submits itself. */
+async function logoutSource(ctx, form) {
+  const autoForm = form.replace(
+    '</form>',
+    '<input type="hidden" name="logout" value="yes"/></form>',
+  );
+  ctx.type = 'html';
+  ctx.body = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Signing out</title></head>
+<body>${autoForm}<p>Signing out…</p>
+<script>document.getElementById('op.logoutForm').submit();</script></body></html>`;
+}
+
+function splitList(value) {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(' ')).filter(Boolean);
+}
+
+/**
+ * Auth0-like MRRT: widen every authorization request to every API and API scope, plus
+ * offline_access. The resources the client asked for stay first, so `defaultResource` keeps
+ * answering the code exchange with the client's own login audience.
+ */
+function widenAuthorizationRequests(authorizationPath) {
+  return async function widen(ctx, next) {
+    if (ctx.method === 'GET' && ctx.path === authorizationPath) {
+      const query = { ...ctx.query };
+      const resources = new Set(Array.isArray(query.resource) ? query.resource : [query.resource].filter(Boolean));
+      const scopes = new Set(splitList(query.scope));
+      scopes.add('offline_access');
+      for (const [resource, scope] of Object.entries(APIS)) {
+        resources.add(resource);
+        splitList(scope).forEach((s) => scopes.add(s));
+      }
+      query.resource = [...resources];
+      query.scope = [...scopes].join(' ');
+      ctx.query = query;
+    }
+    await next();
+  };
+}
+
+/** Counters for end-to-end tests; see the file header. */
+function trackRefreshEvents(provider) {
+  const stats = { refresh_grants: 0, refresh_errors: 0, reuse_detected: 0, revoked_grants: 0 };
+  const isRefresh = (ctx) => ctx.oidc?.params?.grant_type === 'refresh_token';
+  provider.on('grant.success', (ctx) => {
+    if (isRefresh(ctx)) stats.refresh_grants += 1;
+  });
+  provider.on('grant.error', (ctx, err) => {
+    // The client only sees a generic "grant request is invalid"; the reason is in error_detail.
+    log(`grant.error grant_type=${ctx.oidc?.params?.grant_type} error=${err.error} detail=${err.error_detail ?? err.error_description}`);
+    if (!isRefresh(ctx)) return;
+    stats.refresh_errors += 1;
+    if (err.error_detail === 'refresh token already used') stats.reuse_detected += 1;
+  });
+  provider.on('grant.revoked', () => {
+    stats.revoked_grants += 1;
+    log('grant.revoked');
+  });
+  provider.on('backchannel.error', (_ctx, err, client) => {
+    log(`backchannel.error client=${client.clientId} ${err.message}`);
+  });
+  provider.on('server_error', (_ctx, err) => log(`server_error ${err.stack}`));
+  return stats;
+}
+
+/** Served before the provider's own routes; only mounted with --test-hooks. */
+function statsEndpoint(stats) {
+  return async function serveStats(ctx, next) {
+    if (ctx.method === 'GET' && ctx.path === '/__test/stats') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { ...stats };
+      return;
+    }
+    await next();
+  };
+}
+
+function log(message) {
+  process.stderr.write(`provider: ${message}\n`);
+}
+
+function buildProvider(issuer, opts) {
+  const client = {
+    client_id: opts.clientId,
+    client_secret: opts.clientSecret,
+    // oidc-provider 9 accepts client_secret_basic too for a client registered with either.
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${opts.gateway}/auth/callback`],
+    post_logout_redirect_uris: [`${opts.gateway}/`],
+    backchannel_logout_uri: `${opts.gateway}/auth/backchannel-logout`,
+    backchannel_logout_session_required: true,
+  };
+
+  const provider = new Provider(issuer, {
+    clients: [client],
+    jwks: signingKeys(),
+    cookies: { keys: ['tokengate-demo-cookie-key-1', 'tokengate-demo-cookie-key-0'] },
+    findAccount,
+    loadExistingGrant,
+    scopes: LOGIN_OIDC_SCOPES,
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
+    // The gateway reads the user from the ID token; it never calls userinfo.
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    rotateRefreshToken: opts.rotation,
+    issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? opts.accessTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 24 * 3600,
+      Grant: 24 * 3600,
+      Session: 24 * 3600,
+      Interaction: 3600,
+    },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => (oneOf ? oneOf[0] : undefined),
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resource) => {
+          if (!Object.hasOwn(APIS, resource)) throw new errors.InvalidTarget();
+          return {
+            scope: APIS[resource],
+            audience: resource,
+            accessTokenTTL: opts.accessTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  });
+
+  const stats = trackRefreshEvents(provider);
+  if (opts.testHooks) provider.use(statsEndpoint(stats));
+  provider.use(widenAuthorizationRequests('/auth'));
+  return provider;
+}
+
+function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  // Listen first so that --port 0 works: the issuer must name the port actually bound.
+  const server = createServer();
+  server.listen(opts.port, HOST, () => {
+    const issuer = `http://${HOST}:${server.address().port}`;
+    const provider = buildProvider(issuer, opts);
+    server.on('request', provider.callback());
+    process.stdout.write(`provider ready ${issuer}\n`);
+  });
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`provider: ${err.message}\n`);
+  process.exit(2);
+}

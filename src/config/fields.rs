@@ -1,0 +1,231 @@
+//! Validation of single config values: one pure function per kind of value (socket address, URL,
+//! upstream origin, duration, session key, cookie name, path prefix, host). Each returns the typed
+//! value or the message for that field; the walk in `load.rs` adds the field path. Keeping them
+//! free of the tree makes every rule testable on its own.
+
+use super::model::Upstream;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use std::net::SocketAddr;
+use std::time::Duration;
+use url::{Host, Url};
+
+/// base64url as `tokengate keygen` prints it (no padding); padded input is accepted too.
+const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// `IP:port`. Hostnames are refused: a listener binds an address, and resolving a name at bind
+/// time would make the bound interface depend on DNS.
+pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let looks_like_host_port = value
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if looks_like_host_port {
+        Err(format!(
+            "{value:?} is not an IP address and port (hostnames are not allowed; \
+             use e.g. 127.0.0.1:8080 or [::1]:8080)"
+        ))
+    } else {
+        Err(format!(
+            "invalid socket address {value:?} (expected IP:port, e.g. 127.0.0.1:8080)"
+        ))
+    }
+}
+
+/// An absolute `http`/`https` URL with a host and no credentials. Shared by `public_url` and
+/// `issuer`, which add their own rules.
+fn http_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value)
+        .map_err(|e| format!("invalid URL {value:?}: {e} (expected an absolute http(s) URL)"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("{value:?} must be an http:// or https:// URL"));
+    }
+    if url.host().is_none() {
+        return Err(format!("{value:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // The value is not echoed: it holds a credential.
+        return Err("must not contain a user name or password".to_owned());
+    }
+    Ok(url)
+}
+
+/// `server.public_url`: the external origin. A path would make `redirect_uri` and cookie scope
+/// ambiguous, so only an empty path or `/` is allowed.
+pub(crate) fn public_url(value: &str) -> Result<Url, String> {
+    let url = http_url(value)?;
+    if url.path() != "/" {
+        return Err(format!(
+            "{value:?} must be an origin without a path (got path {:?})",
+            url.path()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{value:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+/// `provider.issuer`: discovery lives at `{issuer}/.well-known/openid-configuration`, and an
+/// issuer has no query or fragment (OpenID Connect Discovery §2).
+pub(crate) fn issuer(value: &str) -> Result<Url, String> {
+    let url = http_url(value)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{value:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+/// `routes[].upstream`: an origin to dial. The request path is forwarded as is (or stripped),
+/// so a path here would be silently ignored: refuse it.
+pub(crate) fn upstream(value: &str) -> Result<Upstream, String> {
+    let url = http_url(value)?;
+    if url.path() != "/" {
+        return Err(format!(
+            "{value:?} must not have a path (got {:?}); the request path is forwarded as is",
+            url.path()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{value:?} must not have a query or fragment"));
+    }
+    let host = match url.host() {
+        Some(Host::Domain(d)) => d.to_owned(),
+        Some(Host::Ipv4(ip)) => ip.to_string(),
+        Some(Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err(format!("{value:?} has no host")),
+    };
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| format!("{value:?} has no port"))?;
+    Ok(Upstream {
+        tls: url.scheme() == "https",
+        host,
+        port,
+    })
+}
+
+/// `500ms`, `30s`, `5m`, `12h`, `7d` (and the other forms `humantime` knows).
+pub(crate) fn duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value.trim())
+        .map_err(|e| format!("invalid duration {value:?}: {e} (e.g. 500ms, 30s, 5m, 12h, 7d)"))
+}
+
+/// A session key: 32 bytes of base64url. The message never contains the value.
+pub(crate) fn session_key(value: &str) -> Result<[u8; 32], String> {
+    let bytes = KEY_ENGINE
+        .decode(value.trim())
+        .map_err(|_| "must be 32 bytes of base64url (the value is not valid base64url; `tokengate keygen` prints one)".to_owned())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must be 32 bytes of base64url (got {} bytes)", bytes.len()))
+}
+
+/// A cookie name: an RFC 6265 token, without `.` because `NAME.1`, `NAME.2` are the chunks of a
+/// large session.
+pub(crate) fn cookie_name(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    const SEPARATORS: &str = "()<>@,;:\\\"/[]?={} \t";
+    if let Some(c) = value
+        .chars()
+        .find(|c| !c.is_ascii_graphic() || SEPARATORS.contains(*c))
+    {
+        return Err(format!(
+            "{value:?} is not a valid cookie name (character {c:?} is not allowed)"
+        ));
+    }
+    if value.contains('.') {
+        return Err(format!(
+            "{value:?} must not contain '.' (NAME.1, NAME.2 ... are the chunks of a large session)"
+        ));
+    }
+    Ok(())
+}
+
+/// True when the name asks browsers to accept the cookie only with `Secure` (`__Host-` and
+/// `__Secure-`, matched case-insensitively as browsers do).
+pub(crate) fn needs_secure_cookie(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("__host-") || lower.starts_with("__secure-")
+}
+
+/// A route's `path_prefix`, normalised: a trailing `/` removed (except for `/` itself). Requests
+/// are matched on normalised paths (no dot segments, no `//`), so a prefix that has them could
+/// never match, and `/auth` belongs to the gateway.
+pub(crate) fn path_prefix(value: &str) -> Result<String, String> {
+    if !value.starts_with('/') {
+        return Err(format!("{value:?} must start with '/'"));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == '?' || *c == '#')
+    {
+        return Err(format!("{value:?} must not contain {c:?}"));
+    }
+    let trimmed = if value.len() > 1 {
+        value.strip_suffix('/').unwrap_or(value)
+    } else {
+        value
+    };
+    if trimmed.len() > 1 {
+        let bad_segment = trimmed
+            .split('/')
+            .skip(1)
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..");
+        if bad_segment {
+            return Err(format!(
+                "{value:?} must not contain empty, '.' or '..' segments"
+            ));
+        }
+    }
+    if trimmed == "/auth" || trimmed.starts_with("/auth/") {
+        return Err(format!(
+            "{value:?} is under /auth, which belongs to the gateway"
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A route's `host`: an exact host name or IP, lowercased, without a port (the router compares
+/// it with the `Host` header minus its port). IPv6 addresses keep their brackets, as in `Host`.
+pub(crate) fn route_host(value: &str) -> Result<String, String> {
+    if value.contains('*') {
+        return Err(format!(
+            "{value:?}: wildcards are not supported (host is an exact match)"
+        ));
+    }
+    let invalid = || format!("{value:?} is not a valid host name (expected e.g. api.example.com)");
+    if value.is_empty() || value.contains(['/', '@', '?', '#']) {
+        return Err(invalid());
+    }
+    let url = Url::parse(&format!("http://{value}/")).map_err(|_| invalid())?;
+    let host = url.host_str().ok_or_else(invalid)?;
+    Ok(host.to_ascii_lowercase())
+}
+
+/// Route names appear in metrics labels and logs: keep them to a safe alphabet.
+pub(crate) fn route_name(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "{value:?} has the character {c:?} (allowed: A-Z a-z 0-9 _ . -)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "fields_tests.rs"]
+mod tests;
