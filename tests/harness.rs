@@ -267,3 +267,34 @@ fn set_cookie_helpers() {
     assert!(clears_cookie(&sc, "tokengate.1"));
     assert!(!clears_cookie(&sc, "tokengate"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_configs_pass_the_loader() {
+    let p = MockProvider::start().await;
+    let routes = route("a", "/a", "http://127.0.0.1:9", &["auth: none"])
+        + &route(
+            "b",
+            "/b",
+            "http://127.0.0.1:9",
+            &[
+                "audience: \"https://b.example\"",
+                "scope: \"x y\"",
+                "strip_prefix: true",
+            ],
+        );
+    for yaml in [
+        config(&p, &routes),
+        ConfigBuilder::new(&p, &routes)
+            .client_auth("client_secret_basic")
+            .resource_param("resource")
+            .max_cached(2)
+            .build(),
+    ] {
+        let cfg = tokengate::config::parse_str(&yaml, &|_| None)
+            .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        assert_eq!(cfg.routes.len(), 2);
+        assert_eq!(cfg.session.keys, vec![TEST_KEY]);
+        assert_eq!(cfg.session.cookie_name, COOKIE);
+        assert_eq!(cfg.provider.timeout, std::time::Duration::from_secs(1));
+    }
+}
