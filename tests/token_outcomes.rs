@@ -448,7 +448,9 @@ async fn primary_token_within_the_leeway_is_refreshed() {
     assert_eq!(bearer(&json_body(r).await), "primary-still-good");
     assert_eq!(ctx.provider.call_count(), 0);
 
-    // Inside the leeway: refreshed for the login audience.
+    // Inside the leeway: refreshed for the login audience. (A new session id, so that no state
+    // the gateway may remember about the first session takes part.)
+    let mut s = session_for(&ctx.rt, "primary-still-good");
     s.primary.as_mut().unwrap().expires_at = now + 30;
     let r = get(&ctx, "/api/me", &cookie_for(&s)).await;
     assert_eq!(r.status(), 200);
