@@ -6,7 +6,14 @@
 //! `session::codec`, `tokens::scope`, `tokens::cache`, `tokens::response`), and I/O lives at the
 //! edges (`tokens::client`, `oidc`, `proxy`, `admin`).
 
+pub mod admin;
+pub mod app;
 pub mod config;
+pub mod metrics;
+pub mod oidc;
+pub mod path;
+pub mod proxy;
 pub mod routing;
+pub mod server;
 pub mod session;
 pub mod tokens;

@@ -300,6 +300,12 @@ pub fn join_chunks<'a>(
     Ok(Some(present.concat()))
 }
 
+/// A fresh random 32-byte key for `session.keys`, base64url without padding (`tokengate keygen`).
+pub fn generate_key() -> String {
+    let key: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(key)
+}
+
 #[cfg(test)]
 #[path = "codec_tests.rs"]
 mod tests;

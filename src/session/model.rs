@@ -18,7 +18,7 @@ pub fn now() -> UnixSeconds {
 /// One access token with what it is good for. `scope` is what the provider *granted*, which is
 /// what selection matches on; `requested` remembers what was asked, so that a narrower grant is
 /// recognised and not asked for again until it expires.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenSet {
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
@@ -50,7 +50,7 @@ pub struct User {
 
 /// A logged-in session. `version` grows by one on every change, so that of two copies of one
 /// session (a stale cookie and the gateway's latest state) the newer one is known.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     #[serde(rename = "i")]
     pub sid: String,
@@ -96,4 +96,33 @@ pub fn new_session_id() -> String {
     use base64::Engine;
     let bytes: [u8; 16] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Debug output never shows a token: a `{:?}` in a log line must not leak one.
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("audience", &self.audience)
+            .field("scope", &self.scope.to_string())
+            .field("requested", &self.requested.to_string())
+            .field("access_token", &"***")
+            .field("expires_at", &self.expires_at)
+            .field("last_used", &self.last_used)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("version", &self.version)
+            .field("created_at", &self.created_at)
+            .field("last_seen", &self.last_seen)
+            .field("sub", &self.user.sub)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
+            .field("id_token", &self.id_token.as_ref().map(|_| "***"))
+            .field("primary", &self.primary)
+            .field("extra", &self.extra)
+            .finish_non_exhaustive()
+    }
 }

@@ -2,6 +2,8 @@
 //! judged (`response`), the I/O of the exchange (`client`), and the per-session coordination of
 //! concurrent exchanges (`broker`).
 
+pub mod broker;
 pub mod cache;
+pub mod client;
 pub mod response;
 pub mod scope;

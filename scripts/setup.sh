@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing tokengate needs on a fresh Debian machine, and says what it
+# installs. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v cmake >/dev/null 2>&1 || apt_packages+=(cmake)            # pingora-core builds libz-ng with it
+command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server) # the redis store's tests
+if [ "${TOKENGATE_SKIP_BROWSER:-0}" != 1 ]; then
+  command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)     # the real-browser login test
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "setup: installing with apt-get: ${apt_packages[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: node and npm are needed for the demo's OpenID provider (Node 20 or newer); install them first" >&2
+  exit 1
+fi
+if [ ! -d demo/node_modules ] || [ demo/package-lock.json -nt demo/node_modules ]; then
+  echo "setup: installing the demo's npm packages (oidc-provider, playwright-core) with npm ci"
+  (cd demo && npm ci --no-audit --no-fund --loglevel=error)
+fi

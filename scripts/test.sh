@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it and as CI runs it: installs what is missing, then
+# lints and runs every test (unit, property, end-to-end against the real gateway binary, the real
+# OpenID provider and a real browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --locked -- --test-threads="${TEST_THREADS:-2}"

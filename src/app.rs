@@ -1,0 +1,93 @@
+//! The gateway's shared state: what a config produces (`Loaded`, swapped whole on reload) and
+//! what lives for the whole process (`App`: the token broker, the HTTP client, metrics).
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::oidc::discovery::Discovery;
+use crate::oidc::id_token::Jwks;
+use crate::proxy::session_cookie::Lifetime;
+use crate::routing::Router;
+use crate::session::codec::KeyRing;
+use crate::tokens::broker::{Broker, TokenPolicy};
+use crate::tokens::client::TokenClient;
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+/// Everything derived from one config file, built once at load (never on the request path).
+pub struct Loaded {
+    pub config: Config,
+    pub router: Router,
+    pub keys: KeyRing,
+    pub lifetime: Lifetime,
+    pub policy: TokenPolicy,
+    pub public_origin: String,
+    pub secure_cookies: bool,
+}
+
+impl Loaded {
+    pub fn new(config: Config) -> Result<Loaded, String> {
+        let keys = KeyRing::new(&config.session.keys).map_err(|e| format!("session.keys: {e}"))?;
+        let router = Router::new(config.routes.clone());
+        Ok(Loaded {
+            lifetime: Lifetime {
+                absolute: config.session.absolute_lifetime,
+                idle: config.session.idle_timeout,
+            },
+            policy: TokenPolicy {
+                leeway: config.tokens.expiry_leeway.as_secs(),
+                max_cached: config.tokens.max_cached,
+            },
+            public_origin: config.server.public_origin(),
+            secure_cookies: config.server.is_https(),
+            keys,
+            router,
+            config,
+        })
+    }
+}
+
+pub struct App {
+    pub current: ArcSwap<Loaded>,
+    pub broker: Broker,
+    pub metrics: Arc<Metrics>,
+    pub http: reqwest::Client,
+    /// The provider's signing keys, for ID tokens (login) and logout tokens.
+    pub jwks: Jwks,
+}
+
+impl App {
+    /// Builds the process state. Must run before pingora's runtimes start (the reqwest client
+    /// and the rustls crypto provider are process-wide).
+    pub fn new(loaded: Loaded) -> Result<Arc<App>, String> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .user_agent(concat!("tokengate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let metrics = Arc::new(Metrics::new());
+        let discovery = Arc::new(Discovery::new(
+            loaded.config.provider.issuer.clone(),
+            http.clone(),
+        ));
+        let broker = Broker::new(TokenClient::new(http.clone(), discovery), metrics.clone());
+        Ok(Arc::new(App {
+            current: ArcSwap::from_pointee(loaded),
+            broker,
+            metrics,
+            jwks: Jwks::new(http.clone()),
+            http,
+        }))
+    }
+
+    pub fn discovery(&self) -> &Arc<Discovery> {
+        self.broker.client().discovery()
+    }
+}
+
+/// pingora and reqwest both use rustls with `ring`; it must be the process default before any
+/// client is built. Installing twice is harmless (the second call reports it is already set).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,355 @@
+//! The gateway's own endpoints under `/auth/`: login, callback, logout, session. They never reach
+//! an upstream. Each handler turns the request into a [`Reply`]; failures are JSON errors and
+//! never leave a session behind.
+
+use super::id_token::IdTokenError;
+use super::login::{self, Transaction};
+use crate::app::{App, Loaded};
+use crate::path::safe_return_to;
+use crate::proxy::reply::Reply;
+use crate::proxy::session_cookie::{self, CookieSession};
+use crate::session::cookies::{self, CookieAttrs};
+use crate::session::model::{now, Session, TokenSet, User};
+use crate::tokens::response::{judge, Exchange};
+use pingora::proxy::Session as HttpSession;
+use serde_json::json;
+
+/// Answers a request whose normalised path is under `/auth`.
+pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession, path: &str) -> Reply {
+    let method = req.req_header().method.clone();
+    match (path, method.as_str()) {
+        ("/auth/session", "GET" | "HEAD") => session_info(app, loaded, req),
+        ("/auth/login", "GET" | "HEAD") => start_login(app, loaded, req).await,
+        ("/auth/callback", "GET") => callback(app, loaded, req).await,
+        ("/auth/logout", "GET" | "POST") => logout(app, loaded, req).await,
+        ("/auth/backchannel-logout", "POST") => Reply::json(
+            501,
+            json!({
+                "error": "not_implemented",
+                "detail": "back-channel logout needs session.store: redis; a cookie session cannot be reached from the provider"
+            }),
+        ),
+        (
+            "/auth/session"
+            | "/auth/login"
+            | "/auth/callback"
+            | "/auth/logout"
+            | "/auth/backchannel-logout",
+            _,
+        ) => Reply::error(405, "method_not_allowed"),
+        _ => Reply::error(404, "not_found"),
+    }
+}
+
+fn query_param(req: &HttpSession, name: &str) -> Option<String> {
+    let q = req.req_header().uri.query()?;
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn current_session(
+    app: &App,
+    loaded: &Loaded,
+    req: &HttpSession,
+) -> (Option<std::sync::Arc<Session>>, Vec<usize>) {
+    let name = &loaded.config.session.cookie_name;
+    let read = session_cookie::read(
+        &req.req_header().headers,
+        name,
+        &loaded.keys,
+        &loaded.lifetime,
+        now(),
+    );
+    let chunks = read.chunks().to_vec();
+    let session = match read {
+        CookieSession::Valid { session, .. } => app.broker.resolve(*session).map(|v| v.session),
+        _ => None,
+    };
+    (session, chunks)
+}
+
+/// `GET /auth/session`: who is logged in, never a token.
+fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
+    let name = &loaded.config.session.cookie_name;
+    match current_session(app, loaded, req) {
+        (Some(s), _) => Reply::json(
+            200,
+            json!({
+                "authenticated": true,
+                "user": { "sub": s.user.sub, "name": s.user.name, "email": s.user.email },
+                "expires_at": s.created_at.saturating_add(loaded.config.session.absolute_lifetime.as_secs()),
+            }),
+        ),
+        (None, chunks) if chunks.is_empty() => Reply::json(401, json!({ "authenticated": false })),
+        (None, chunks) => Reply::json(401, json!({ "authenticated": false }))
+            .with_cookies(session_cookie::clear(name, &chunks, loaded.secure_cookies)),
+    }
+}
+
+/// `GET /auth/login?returnTo=/path`: a new transaction and a redirect to the provider.
+async fn start_login(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
+    let meta = match app.discovery().get().await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "login: provider discovery failed");
+            return Reply::error(502, "provider_unavailable");
+        }
+    };
+    let return_to = safe_return_to(query_param(req, "returnTo").as_deref());
+    let tx = Transaction::new(return_to, now());
+    let name = &loaded.config.session.cookie_name;
+    let Ok(plain) = serde_json::to_vec(&tx) else {
+        return Reply::error(500, "internal");
+    };
+    let Ok(sealed) = loaded.keys.seal(&login::transaction_purpose(name), &plain) else {
+        return Reply::error(500, "internal");
+    };
+    let cookie = cookies::set_cookie(
+        &login::transaction_cookie_name(name, &tx.state),
+        &sealed,
+        &CookieAttrs {
+            secure: loaded.secure_cookies,
+            max_age: Some(login::TRANSACTION_TTL_SECS),
+        },
+    );
+    let url = login::authorization_url(&meta.authorization_endpoint, &loaded.config, &tx);
+    Reply::redirect(url.as_str()).with_cookies([cookie])
+}
+
+fn login_error(status: u16, code: &str, detail: Option<&str>, clear: Vec<String>) -> Reply {
+    let body = match detail {
+        Some(d) => json!({ "error": code, "detail": d }),
+        None => json!({ "error": code }),
+    };
+    Reply::json(status, body).with_cookies(clear)
+}
+
+/// `GET /auth/callback?code&state`: checks the transaction, exchanges the code, validates the
+/// ID token and creates the session.
+async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
+    let name = &loaded.config.session.cookie_name;
+    let secure = loaded.secure_cookies;
+    let Some(state) = query_param(req, "state").filter(|s| login::plausible_state(s)) else {
+        return login_error(400, "invalid_state", None, Vec::new());
+    };
+    let tx_cookie = login::transaction_cookie_name(name, &state);
+    let clear_tx = vec![cookies::clear_cookie(&tx_cookie, secure)];
+    let tx: Option<Transaction> = req
+        .req_header()
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookies::parse_cookie_header)
+        .find(|(n, _)| *n == tx_cookie)
+        .and_then(|(_, v)| loaded.keys.open(&login::transaction_purpose(name), v).ok())
+        .and_then(|plain| serde_json::from_slice(&plain).ok());
+    let Some(tx) = tx.filter(|t| t.state == state && !t.expired(now())) else {
+        return login_error(400, "invalid_state", None, clear_tx);
+    };
+    if let Some(err) = query_param(req, "error") {
+        let code = sanitize_code(&err);
+        return login_error(400, "login_failed", Some(&code), clear_tx);
+    }
+    let Some(code) = query_param(req, "code").filter(|c| !c.is_empty()) else {
+        return login_error(400, "missing_code", None, clear_tx);
+    };
+    let meta = match app.discovery().get().await {
+        Ok(m) => m,
+        Err(_) => return login_error(502, "provider_unavailable", None, clear_tx),
+    };
+
+    let provider = &loaded.config.provider;
+    let redirect_uri = login::redirect_uri(&loaded.config);
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", tx.code_verifier.as_str()),
+    ];
+    if let Some(aud) = &provider.login.audience {
+        form.push((provider.resource_param.as_str(), aud.as_str()));
+    }
+    let raw = match app.broker.client().post_token(provider, form).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = ?e, "login: code exchange failed");
+            return login_error(502, "provider_unavailable", None, clear_tx);
+        }
+    };
+    let t = now();
+    let login_audience = provider.login.audience.as_deref();
+    let (grant, refresh_token, id_token) = match judge(
+        raw.status,
+        &raw.body,
+        login_audience,
+        &provider.login.scope,
+        t,
+    ) {
+        Exchange::Success {
+            grant,
+            refresh_token,
+            id_token,
+        } => (grant, refresh_token, id_token),
+        Exchange::InvalidGrant => return login_error(400, "invalid_code", None, clear_tx),
+        Exchange::Unavailable { .. } => {
+            return login_error(502, "provider_unavailable", None, clear_tx)
+        }
+        Exchange::Denied { code, .. } => {
+            return login_error(502, "provider_error", Some(&code), clear_tx)
+        }
+        Exchange::InvalidResponse { reason, .. } => {
+            return login_error(502, "provider_invalid_response", Some(reason), clear_tx)
+        }
+        Exchange::AudienceMismatch { .. } => {
+            return login_error(
+                502,
+                "provider_invalid_response",
+                Some("audience_mismatch"),
+                clear_tx,
+            )
+        }
+    };
+    let Some(id_token) = id_token else {
+        return login_error(502, "invalid_id_token", Some("missing"), clear_tx);
+    };
+    let claims = match app
+        .jwks
+        .validate(
+            &id_token,
+            &meta.jwks_uri,
+            &meta.issuer,
+            &provider.client_id,
+            &tx.nonce,
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "login: ID token rejected");
+            let detail = match e {
+                IdTokenError::Jwks(_) => "jwks_unavailable",
+                IdTokenError::Nonce => "nonce",
+                IdTokenError::Azp => "azp",
+                IdTokenError::UnknownKey => "unknown_key",
+                IdTokenError::Algorithm => "algorithm",
+                IdTokenError::Malformed | IdTokenError::Invalid(_) => "invalid",
+            };
+            return login_error(502, "invalid_id_token", Some(detail), clear_tx);
+        }
+    };
+
+    let mut session = Session::new(
+        User {
+            sub: claims.sub,
+            name: claims.name,
+            email: claims.email,
+            sid: claims.sid,
+        },
+        t,
+    );
+    session.refresh_token = refresh_token;
+    session.id_token = Some(id_token);
+    session.primary = Some(TokenSet {
+        audience: login_audience.map(str::to_owned),
+        scope: grant.scope,
+        requested: provider.login.scope.clone(),
+        access_token: grant.access_token,
+        expires_at: grant.expires_at,
+        last_used: t,
+    });
+    tracing::info!(sub = %session.user.sub, "login: session created");
+    let sealed = match loaded.keys.seal_session(name, &session) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "login: the new session could not be sealed");
+            return login_error(502, "session_too_large", None, clear_tx);
+        }
+    };
+    let (_, previous) = current_session(app, loaded, req);
+    let mut set = session_cookie::write(
+        name,
+        &sealed,
+        &previous,
+        secure,
+        loaded.lifetime.max_age(&session, t),
+    );
+    set.extend(clear_tx);
+    Reply::redirect(&tx.return_to).with_cookies(set)
+}
+
+/// `GET|POST /auth/logout`: revoke the refresh token (when the provider can), forget the session,
+/// clear the cookie, and send the browser to the provider's logout.
+async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
+    let name = &loaded.config.session.cookie_name;
+    let (session, chunks) = current_session(app, loaded, req);
+    let meta = app.discovery().cached();
+    let mut location = "/".to_string();
+    if let Some(s) = &session {
+        app.broker.end(&s.sid);
+        if let (Some(rt), Some(endpoint)) = (
+            &s.refresh_token,
+            meta.as_ref().and_then(|m| m.revocation_endpoint.clone()),
+        ) {
+            let form = vec![("token", rt.as_str()), ("token_type_hint", "refresh_token")];
+            match app
+                .broker
+                .client()
+                .post_form(&loaded.config.provider, endpoint, form)
+                .await
+            {
+                Ok(r) if r.status == 200 => tracing::info!("logout: refresh token revoked"),
+                Ok(r) => tracing::warn!(status = r.status, "logout: revocation refused"),
+                Err(e) => tracing::warn!(error = ?e, "logout: revocation failed"),
+            }
+        }
+        if let Some(end) = meta.as_ref().and_then(|m| m.end_session_endpoint.clone()) {
+            let mut url = end;
+            {
+                let mut q = url.query_pairs_mut();
+                if let Some(idt) = &s.id_token {
+                    q.append_pair("id_token_hint", idt);
+                }
+                q.append_pair("client_id", &loaded.config.provider.client_id);
+                q.append_pair(
+                    "post_logout_redirect_uri",
+                    &format!(
+                        "{}/",
+                        loaded
+                            .config
+                            .server
+                            .public_url
+                            .as_str()
+                            .trim_end_matches('/')
+                    ),
+                );
+            }
+            location = url.to_string();
+        }
+        tracing::info!(sub = %s.user.sub, "logout: session ended");
+    }
+    let mut clear = chunks;
+    if !clear.contains(&0) {
+        clear.push(0);
+    }
+    Reply::redirect(&location).with_cookies(session_cookie::clear(
+        name,
+        &clear,
+        loaded.secure_cookies,
+    ))
+}
+
+/// Provider error codes are echoed in `detail`; only plain codes pass.
+fn sanitize_code(code: &str) -> String {
+    if !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+    {
+        code.to_owned()
+    } else {
+        "invalid_error_code".to_owned()
+    }
+}

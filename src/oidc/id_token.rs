@@ -1,0 +1,256 @@
+//! ID-token validation (OIDC Core §3.1.3.7) with `jsonwebtoken`: the signature from the
+//! provider's JWKS (fetched again when a `kid` is unknown, so provider key rotation needs no
+//! restart), `iss`, `aud`, `azp`, `exp` with a small clock skew, and the login's `nonce`.
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Clock skew forgiven on `exp`/`iat`/`nbf`.
+const CLOCK_SKEW_SECS: u64 = 60;
+/// An unknown `kid` refetches the JWKS at most this often (a forged token must not make us hammer
+/// the provider).
+const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The claims the gateway keeps from an ID token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdClaims {
+    pub sub: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub azp: Option<String>,
+    #[serde(default)]
+    pub aud: Audience,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn len(&self) -> usize {
+        match self {
+            Audience::None => 0,
+            Audience::One(_) => 1,
+            Audience::Many(v) => v.len(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdTokenError {
+    #[error("the ID token is not a well-formed JWT")]
+    Malformed,
+    #[error("the ID token's algorithm is not allowed")]
+    Algorithm,
+    #[error("no provider key matches the ID token")]
+    UnknownKey,
+    #[error("the provider's JWKS could not be fetched: {0}")]
+    Jwks(String),
+    #[error("the ID token is invalid: {0}")]
+    Invalid(String),
+    #[error("the ID token's nonce does not match the login")]
+    Nonce,
+    #[error("the ID token's azp does not name this client")]
+    Azp,
+}
+
+/// Only asymmetric algorithms: `none` and HMAC (keyed with the client secret) are refused.
+fn allowed(alg: Algorithm) -> bool {
+    !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+}
+
+/// The provider's keys, cached.
+pub struct Jwks {
+    http: reqwest::Client,
+    cached: RwLock<Option<(JwkSet, Instant)>>,
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl Jwks {
+    pub fn new(http: reqwest::Client) -> Self {
+        Jwks {
+            http,
+            cached: RwLock::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn lookup(&self, kid: Option<&str>) -> (Option<Jwk>, Option<Instant>) {
+        let Ok(guard) = self.cached.read() else {
+            return (None, None);
+        };
+        match &*guard {
+            None => (None, None),
+            Some((set, at)) => {
+                let key = match kid {
+                    Some(k) => set.find(k).cloned(),
+                    None if set.keys.len() == 1 => set.keys.first().cloned(),
+                    None => None,
+                };
+                (key, Some(*at))
+            }
+        }
+    }
+
+    /// The key for `kid`, fetching the set when it is not cached or does not hold `kid`.
+    async fn key(&self, jwks_uri: &url::Url, kid: Option<&str>) -> Result<Jwk, IdTokenError> {
+        if let (Some(k), _) = self.lookup(kid) {
+            return Ok(k);
+        }
+        let _guard = self.fetching.lock().await;
+        let (found, fetched_at) = self.lookup(kid);
+        if let Some(k) = found {
+            return Ok(k);
+        }
+        if fetched_at.is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL) {
+            return Err(IdTokenError::UnknownKey);
+        }
+        let resp = self
+            .http
+            .get(jwks_uri.clone())
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| IdTokenError::Jwks(e.without_url().to_string()))?;
+        if !resp.status().is_success() {
+            return Err(IdTokenError::Jwks(format!("HTTP {}", resp.status())));
+        }
+        let body = crate::tokens::client::read_bounded(resp, 256 * 1024)
+            .await
+            .map_err(|e| IdTokenError::Jwks(e.to_string()))?;
+        let set: JwkSet = serde_json::from_slice(&body)
+            .map_err(|e| IdTokenError::Jwks(format!("invalid JWKS: {e}")))?;
+        if let Ok(mut c) = self.cached.write() {
+            *c = Some((set, Instant::now()));
+        }
+        self.lookup(kid).0.ok_or(IdTokenError::UnknownKey)
+    }
+
+    /// Validates `token` for this client and login.
+    pub async fn validate(
+        &self,
+        token: &str,
+        jwks_uri: &url::Url,
+        issuer: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, IdTokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| IdTokenError::Malformed)?;
+        if !allowed(header.alg) {
+            return Err(IdTokenError::Algorithm);
+        }
+        let jwk = self.key(jwks_uri, header.kid.as_deref()).await?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| IdTokenError::Invalid(e.to_string()))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[client_id]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = CLOCK_SKEW_SECS;
+        let data = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
+            .map_err(|e| IdTokenError::Invalid(e.to_string()))?;
+        check_nonce_and_azp(data.claims, client_id, nonce)
+    }
+}
+
+/// The checks `jsonwebtoken` does not do: the login's nonce, and `azp` when present or when the
+/// token has several audiences (OIDC Core §3.1.3.7 items 4–5, 11).
+pub fn check_nonce_and_azp(
+    claims: IdClaims,
+    client_id: &str,
+    nonce: &str,
+) -> Result<IdClaims, IdTokenError> {
+    if claims.nonce.as_deref() != Some(nonce) {
+        return Err(IdTokenError::Nonce);
+    }
+    match &claims.azp {
+        Some(azp) if azp != client_id => return Err(IdTokenError::Azp),
+        None if claims.aud.len() > 1 => return Err(IdTokenError::Azp),
+        _ => {}
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(nonce: Option<&str>, azp: Option<&str>, aud: Audience) -> IdClaims {
+        IdClaims {
+            sub: "u1".into(),
+            name: None,
+            email: None,
+            sid: None,
+            nonce: nonce.map(Into::into),
+            azp: azp.map(Into::into),
+            aud,
+        }
+    }
+
+    #[test]
+    fn nonce_must_match() {
+        assert!(check_nonce_and_azp(
+            claims(Some("n1"), None, Audience::One("c".into())),
+            "c",
+            "n1"
+        )
+        .is_ok());
+        assert_eq!(
+            check_nonce_and_azp(
+                claims(Some("n2"), None, Audience::One("c".into())),
+                "c",
+                "n1"
+            )
+            .unwrap_err(),
+            IdTokenError::Nonce
+        );
+        assert_eq!(
+            check_nonce_and_azp(claims(None, None, Audience::One("c".into())), "c", "n1")
+                .unwrap_err(),
+            IdTokenError::Nonce
+        );
+    }
+
+    #[test]
+    fn azp_must_name_the_client() {
+        assert_eq!(
+            check_nonce_and_azp(
+                claims(Some("n"), Some("other"), Audience::One("c".into())),
+                "c",
+                "n"
+            )
+            .unwrap_err(),
+            IdTokenError::Azp
+        );
+        let many = Audience::Many(vec!["c".into(), "api".into()]);
+        assert_eq!(
+            check_nonce_and_azp(claims(Some("n"), None, many.clone()), "c", "n").unwrap_err(),
+            IdTokenError::Azp
+        );
+        assert!(check_nonce_and_azp(claims(Some("n"), Some("c"), many), "c", "n").is_ok());
+    }
+
+    #[test]
+    fn hmac_and_none_are_refused() {
+        assert!(!allowed(Algorithm::HS256));
+        assert!(allowed(Algorithm::RS256));
+        assert!(allowed(Algorithm::ES256));
+        // `alg: none` does not even parse as a jsonwebtoken Algorithm.
+        let none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+        assert!(jsonwebtoken::decode_header(none).is_err());
+    }
+}

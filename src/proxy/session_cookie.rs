@@ -1,0 +1,145 @@
+//! Reading the session from a request's `Cookie` headers and writing it back as `Set-Cookie`.
+//! Every way a cookie can be unusable ends in [`CookieSession::Unusable`] with a reason for the
+//! metric — never in an error that could become a 5xx.
+
+use crate::session::codec::{join_chunks, KeyRing};
+use crate::session::cookies::{self, CookieAttrs};
+use crate::session::model::{Session, UnixSeconds};
+use http::HeaderMap;
+use std::time::Duration;
+
+/// The session lifetime rules of `session:`.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetime {
+    pub absolute: Duration,
+    pub idle: Option<Duration>,
+}
+
+impl Lifetime {
+    /// Why a session is over at `now`, if it is.
+    pub fn expired(&self, s: &Session, now: UnixSeconds) -> Option<&'static str> {
+        if now >= s.created_at.saturating_add(self.absolute.as_secs()) {
+            return Some("absolute_lifetime");
+        }
+        if let Some(idle) = self.idle {
+            if now >= s.last_seen.saturating_add(idle.as_secs()) {
+                return Some("idle_timeout");
+            }
+        }
+        None
+    }
+
+    /// `last_seen` is refreshed at most every tenth of the idle timeout (and at most once a
+    /// minute), so an active session is rewritten rarely instead of on every request.
+    pub fn needs_touch(&self, s: &Session, now: UnixSeconds) -> bool {
+        match self.idle {
+            None => false,
+            Some(idle) => now.saturating_sub(s.last_seen) >= (idle.as_secs() / 10).max(60),
+        }
+    }
+
+    /// Seconds the cookie should live: until the absolute lifetime ends.
+    pub fn max_age(&self, s: &Session, now: UnixSeconds) -> u64 {
+        s.created_at
+            .saturating_add(self.absolute.as_secs())
+            .saturating_sub(now)
+    }
+}
+
+#[derive(Debug)]
+pub enum CookieSession {
+    Absent,
+    Unusable {
+        reason: &'static str,
+        chunks: Vec<usize>,
+    },
+    Valid {
+        session: Box<Session>,
+        chunks: Vec<usize>,
+    },
+}
+
+impl CookieSession {
+    /// The chunk indices the request carried (to clear stale ones when writing).
+    pub fn chunks(&self) -> &[usize] {
+        match self {
+            CookieSession::Absent => &[],
+            CookieSession::Unusable { chunks, .. } | CookieSession::Valid { chunks, .. } => chunks,
+        }
+    }
+}
+
+/// Finds, joins, opens and checks the session cookie `name`.
+pub fn read(
+    headers: &HeaderMap,
+    name: &str,
+    keys: &KeyRing,
+    lifetime: &Lifetime,
+    now: UnixSeconds,
+) -> CookieSession {
+    let pairs: Vec<(&str, &str)> = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookies::parse_cookie_header)
+        .collect();
+    let mut chunks: Vec<usize> = pairs
+        .iter()
+        .filter_map(|(n, _)| cookies::chunk_index(name, n))
+        .collect();
+    chunks.sort_unstable();
+    chunks.dedup();
+    if chunks.is_empty() {
+        return CookieSession::Absent;
+    }
+    let joined = match join_chunks(name, pairs.iter().copied()) {
+        Ok(Some(v)) => v,
+        // Only `NAME.k` chunks without `NAME`: leftovers to clear.
+        Ok(None) => {
+            return CookieSession::Unusable {
+                reason: "malformed",
+                chunks,
+            }
+        }
+        Err(e) => {
+            return CookieSession::Unusable {
+                reason: e.reason(),
+                chunks,
+            }
+        }
+    };
+    match keys.open_session(name, &joined) {
+        Err(e) => CookieSession::Unusable {
+            reason: e.reason(),
+            chunks,
+        },
+        Ok(session) => match lifetime.expired(&session, now) {
+            Some(reason) => CookieSession::Unusable { reason, chunks },
+            None => CookieSession::Valid {
+                session: Box::new(session),
+                chunks,
+            },
+        },
+    }
+}
+
+/// The `Set-Cookie` values that store `sealed` and clear chunks the request had that it no
+/// longer uses.
+pub fn write(
+    name: &str,
+    sealed: &str,
+    previous: &[usize],
+    secure: bool,
+    max_age: u64,
+) -> Vec<String> {
+    let attrs = CookieAttrs {
+        secure,
+        max_age: Some(max_age),
+    };
+    cookies::session_set_cookies(name, sealed, previous, &attrs)
+}
+
+/// The `Set-Cookie` values that clear every chunk the request had.
+pub fn clear(name: &str, present: &[usize], secure: bool) -> Vec<String> {
+    cookies::session_clear_cookies(name, present, secure)
+}
