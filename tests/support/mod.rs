@@ -13,6 +13,7 @@ pub mod echo;
 pub mod gateway;
 pub mod provider;
 pub mod raw;
+pub mod scenario;
 
 #[allow(unused_imports)]
 pub use cookie::{
