@@ -92,10 +92,21 @@ fn init_logging(format: LogFormat) {
         .or_else(|_| std::env::var("TOKENGATE_LOG"))
         .unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
+        .with_env_filter(EnvFilter::new(cap_pingora(&filter)))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+/// pingora's debug and trace lines print whole request headers — the upstream request's
+/// `Authorization: Bearer` among them — so its targets are held at `info` unless the filter
+/// names a pingora target itself (an operator debugging pingora who accepts that).
+fn cap_pingora(filter: &str) -> String {
+    if filter.contains("pingora") {
+        filter.to_owned()
+    } else {
+        format!("{filter},pingora_core=info,pingora_proxy=info,pingora_pool=info,pingora=info")
     }
 }
