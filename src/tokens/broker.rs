@@ -22,7 +22,7 @@
 //! releasing the lock.
 
 use super::cache::{self, Selection};
-use super::client::TokenClient;
+use super::client::{ExchangeReport, TokenClient};
 use super::response::Exchange;
 use super::scope::Scope;
 use crate::config::ProviderConfig;
@@ -31,6 +31,8 @@ use crate::proxy::session_cookie::Lifetime;
 use crate::session::codec::{CodecError, KeyRing};
 use crate::session::model::{now, Session, TokenSet};
 use crate::session::store::{LockToken, RedisStore, StoreError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -143,11 +145,17 @@ struct RecentFailure {
     error: TokenError,
 }
 
+/// `(audience, scope)`: what one exchange is for.
+type NeedKey = (Option<String>, Scope);
+
 /// One session's coordination point.
 pub struct SessionSlot {
     state: Mutex<SlotState>,
-    /// Serialises token-endpoint calls of this session (one refresh token, one user at a time).
-    exchange: tokio::sync::Mutex<()>,
+    /// Serialises token-endpoint calls of this session (one refresh token, one at a time):
+    /// taken exclusively, or shared together with a per-need lock when the provider is known
+    /// not to rotate refresh tokens.
+    exchange: tokio::sync::RwLock<()>,
+    per_need: Mutex<HashMap<NeedKey, Arc<tokio::sync::Mutex<()>>>>,
     /// The sealed cookie value of the latest version, so fifty concurrent responses encrypt once.
     sealed: Mutex<Option<(u64, Arc<str>)>>,
     failure: Mutex<Option<RecentFailure>>,
@@ -157,10 +165,22 @@ impl SessionSlot {
     fn new(session: Arc<Session>) -> Self {
         SessionSlot {
             state: Mutex::new(SlotState::Live(session)),
-            exchange: tokio::sync::Mutex::new(()),
+            exchange: tokio::sync::RwLock::new(()),
+            per_need: Mutex::new(HashMap::new()),
             sealed: Mutex::new(None),
             failure: Mutex::new(None),
         }
+    }
+
+    /// The lock that serialises exchanges for one `(audience, scope)` of this session.
+    fn need_lock(&self, need: TokenNeed<'_>) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = match self.per_need.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry((need.audience.map(str::to_owned), need.scope.clone()))
+            .or_default()
+            .clone()
     }
 
     fn current(&self) -> SlotState {
@@ -215,6 +235,8 @@ pub struct Broker {
     client: TokenClient,
     metrics: Arc<Metrics>,
     redis: Option<RedisStore>,
+    /// `UNKNOWN`, `ROTATES` or `DOES_NOT_ROTATE`: whether exchanges of one session may overlap.
+    rotation: AtomicU8,
 }
 
 impl Broker {
@@ -228,6 +250,7 @@ impl Broker {
             client,
             metrics,
             redis,
+            rotation: AtomicU8::new(UNKNOWN),
         }
     }
 
@@ -361,13 +384,23 @@ impl Broker {
 
         let slot = self.slot_for(view);
         let waited_since = Instant::now();
-        let _turn = slot.exchange.lock().await;
         match &self.redis {
+            None if self.rotation.load(Ordering::Relaxed) == DOES_NOT_ROTATE => {
+                // Nothing to reuse: different needs may be exchanged at once; the same need
+                // still shares one exchange.
+                let _shared = slot.exchange.read().await;
+                let need_lock = slot.need_lock(need);
+                let _turn = need_lock.lock().await;
+                self.exchange_in_memory(&slot, view, need, settings, waited_since)
+                    .await
+            }
             None => {
+                let _turn = slot.exchange.write().await;
                 self.exchange_in_memory(&slot, view, need, settings, waited_since)
                     .await
             }
             Some(store) => {
+                let _turn = slot.exchange.write().await;
                 let sid = view.session.sid.clone();
                 let lock_ttl = settings.provider.timeout + REDIS_LOCK_MARGIN;
                 let lock = acquire(
@@ -397,7 +430,9 @@ impl Broker {
         }
     }
 
-    /// The cookie store: the latest state is this process's slot.
+    /// The cookie store: the latest state is this process's slot. The outcome is applied to the
+    /// slot's state *at commit time*, so exchanges that ran in parallel (a provider that does not
+    /// rotate) all keep what they added.
     async fn exchange_in_memory(
         &self,
         slot: &SessionSlot,
@@ -415,19 +450,38 @@ impl Broker {
         if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
             return done;
         }
-        let (next, result) = self
-            .exchange(slot, &session, need, settings, || async {})
-            .await;
-        match next {
-            Next::Keep => {}
-            Next::Ended => slot.set(SlotState::Ended),
-            Next::Version(next) => {
-                let next = Arc::new(*next);
-                slot.set(SlotState::Live(next.clone()));
-                view.session = next;
+        let report = match self.call(&session, need, settings, || async {}).await {
+            Ok(r) => r,
+            Err(ended) => {
+                slot.set(SlotState::Ended);
+                return Err(ended);
             }
-        }
-        result
+        };
+        let meta = ReportMeta::of(&report);
+        let result = {
+            let mut state = match slot.state.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            match &*state {
+                SlotState::Ended => Err(TokenError::SessionExpired),
+                SlotState::Live(current) => {
+                    let (next, result) =
+                        self.apply(current, need, settings.policy, report.exchange);
+                    match next {
+                        Next::Keep => {}
+                        Next::Ended => *state = SlotState::Ended,
+                        Next::Version(next) => {
+                            let next = Arc::new(*next);
+                            *state = SlotState::Live(next.clone());
+                            view.session = next;
+                        }
+                    }
+                    result
+                }
+            }
+        };
+        self.finish(slot, need, meta, result)
     }
 
     /// The redis store: under the Redis lock, the latest state is what Redis holds now.
@@ -461,9 +515,14 @@ impl Broker {
                 tracing::warn!("the session's refresh lock could not be extended");
             }
         };
-        let (next, result) = self
-            .exchange(slot, &session, need, settings, keep_lock)
-            .await;
+        let (next, result, meta) = match self.call(&session, need, settings, keep_lock).await {
+            Ok(report) => {
+                let meta = ReportMeta::of(&report);
+                let (next, result) = self.apply(&session, need, settings.policy, report.exchange);
+                (next, result, Some(meta))
+            }
+            Err(ended) => (Next::Ended, Err(ended), None),
+        };
         match next {
             Next::Keep => {}
             Next::Ended => {
@@ -488,7 +547,10 @@ impl Broker {
                 view.session = Arc::new(*next);
             }
         }
-        result
+        match meta {
+            Some(meta) => self.finish(slot, need, meta, result),
+            None => result,
+        }
     }
 
     /// After waiting for our turn: another request's result, when it serves this need.
@@ -525,16 +587,16 @@ impl Broker {
         None
     }
 
-    /// One token-endpoint exchange with the session's refresh token, and what it makes of the
-    /// session. `heartbeat` runs periodically while the call is in flight (the Redis lock).
-    async fn exchange<F, Fut>(
+    /// One token-endpoint call with the session's refresh token (metrics included).
+    /// `heartbeat` runs periodically while the call is in flight (the Redis lock). `Err`: the
+    /// session has no refresh token, so it is over.
+    async fn call<F, Fut>(
         &self,
-        slot: &SessionSlot,
         session: &Session,
         need: TokenNeed<'_>,
         settings: Settings<'_>,
         heartbeat: F,
-    ) -> (Next, Result<(String, Decision), TokenError>)
+    ) -> Result<ExchangeReport, TokenError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -544,7 +606,7 @@ impl Broker {
                 .sessions_cleared
                 .with_label_values(&["no_refresh_token"])
                 .inc();
-            return (Next::Ended, Err(TokenError::SessionExpired));
+            return Err(TokenError::SessionExpired);
         };
         let call = self
             .client
@@ -561,46 +623,69 @@ impl Broker {
             .token_duration
             .with_label_values(&[need.route])
             .observe(report.elapsed.as_secs_f64());
-        let outcome = outcome_label(&report.exchange);
         self.metrics
             .token_requests
-            .with_label_values(&[need.route, outcome])
+            .with_label_values(&[need.route, outcome_label(&report.exchange)])
             .inc();
+        self.learn_rotation(refresh_token, &report.exchange);
+        Ok(report)
+    }
 
-        let (next, result) = self.apply(session, need, settings.policy, report.exchange);
-        match &result {
-            Ok(_) => {
-                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained")
+    /// Logs the outcome and shares a failure with the requests waiting for the same need.
+    fn finish(
+        &self,
+        slot: &SessionSlot,
+        need: TokenNeed<'_>,
+        meta: ReportMeta,
+        result: Result<(String, Decision), TokenError>,
+    ) -> Result<(String, Decision), TokenError> {
+        let e = match result {
+            Ok(ok) => {
+                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained");
+                return Ok(ok);
             }
-            Err(e) => {
-                let e = match e {
-                    TokenError::Unavailable { .. } => TokenError::Unavailable {
-                        retry_after: report
-                            .retry_after
-                            .map(|s| s.clamp(1, 300))
-                            .unwrap_or(DEFAULT_RETRY_AFTER),
-                    },
-                    other => other.clone(),
-                };
-                tracing::warn!(
-                    route = need.route,
-                    audience = need.audience.unwrap_or(""),
-                    error = e.code(),
-                    detail = report.transport_error.as_deref().unwrap_or(outcome),
-                    "token exchange failed"
+            Err(TokenError::Unavailable { .. }) => TokenError::Unavailable {
+                retry_after: meta
+                    .retry_after
+                    .map(|s| s.clamp(1, 300))
+                    .unwrap_or(DEFAULT_RETRY_AFTER),
+            },
+            Err(other) => other,
+        };
+        tracing::warn!(
+            route = need.route,
+            audience = need.audience.unwrap_or(""),
+            error = e.code(),
+            detail = meta.transport_error.as_deref().unwrap_or(meta.outcome),
+            "token exchange failed"
+        );
+        if let Ok(mut f) = slot.failure.lock() {
+            *f = Some(RecentFailure {
+                audience: need.audience.map(str::to_owned),
+                scope: need.scope.clone(),
+                at: Instant::now(),
+                error: e.clone(),
+            });
+        }
+        Err(e)
+    }
+
+    /// Whether the provider rotates refresh tokens, as far as answers have shown. One rotating
+    /// answer makes it "rotates" for good (parallel exchanges would then be reuse).
+    fn learn_rotation(&self, presented: &str, exchange: &Exchange) {
+        if let Exchange::Success { refresh_token, .. } = exchange {
+            let rotated = refresh_token.as_deref().is_some_and(|rt| rt != presented);
+            if rotated {
+                self.rotation.store(ROTATES, Ordering::Relaxed);
+            } else {
+                let _ = self.rotation.compare_exchange(
+                    UNKNOWN,
+                    DOES_NOT_ROTATE,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
                 );
-                if let Ok(mut f) = slot.failure.lock() {
-                    *f = Some(RecentFailure {
-                        audience: need.audience.map(str::to_owned),
-                        scope: need.scope.clone(),
-                        at: Instant::now(),
-                        error: e.clone(),
-                    });
-                }
-                return (next, Err(e));
             }
         }
-        (next, result)
     }
 
     /// What an exchange's outcome makes of the session, and the request's answer.
@@ -751,7 +836,8 @@ impl Broker {
             None => {
                 let slot = SessionSlot {
                     state: Mutex::new(SlotState::Ended),
-                    exchange: tokio::sync::Mutex::new(()),
+                    exchange: tokio::sync::RwLock::new(()),
+                    per_need: Mutex::new(HashMap::new()),
                     sealed: Mutex::new(None),
                     failure: Mutex::new(None),
                 };
@@ -789,6 +875,27 @@ fn outcome_label(e: &Exchange) -> &'static str {
         Exchange::AudienceMismatch { .. } => "audience_mismatch",
     }
 }
+
+/// What `finish` needs of a report after its exchange was applied.
+struct ReportMeta {
+    retry_after: Option<u64>,
+    transport_error: Option<String>,
+    outcome: &'static str,
+}
+
+impl ReportMeta {
+    fn of(r: &ExchangeReport) -> Self {
+        ReportMeta {
+            retry_after: r.retry_after,
+            transport_error: r.transport_error.clone(),
+            outcome: outcome_label(&r.exchange),
+        }
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const ROTATES: u8 = 1;
+const DOES_NOT_ROTATE: u8 = 2;
 
 /// What an exchange makes of the session.
 enum Next {
