@@ -38,6 +38,13 @@ pub struct RedisStore {
     conn: OnceCell<ConnectionManager>,
 }
 
+/// Sets a key's time-to-live unless it already lives longer. An index set (`sub`, `psid`) serves
+/// every session in it, so it must outlive the longest of them, not the one written last —
+/// otherwise back-channel logout misses the others. (Portable: `EXPIRE .. GT` needs Redis 7.)
+const EXTEND_EXPIRY: &str = "local t = redis.call('TTL', KEYS[1]) \
+    if t >= tonumber(ARGV[1]) then return 0 end \
+    return redis.call('EXPIRE', KEYS[1], ARGV[1])";
+
 fn session_key(sid: &str) -> String {
     format!("{PREFIX}:session:{sid}")
 }
@@ -120,20 +127,26 @@ impl RedisStore {
             .ignore();
         for (kind, value) in index_entries(s) {
             let k = index_key(kind, &value);
-            pipe.sadd(&k, &s.sid)
-                .ignore()
-                .expire(&k, ttl_secs as i64)
-                .ignore();
+            pipe.sadd(&k, &s.sid).ignore();
+            extend_expiry(&mut pipe, &k, ttl_secs);
         }
         self.bounded(pipe.query_async::<()>(&mut c)).await
     }
 
     /// Extends the record's life (idle timeout) without rewriting it, so a touch can never
-    /// overwrite a refresh token another replica just stored.
-    pub async fn touch(&self, sid: &str, ttl: Duration) -> Result<(), StoreError> {
+    /// overwrite a refresh token another replica just stored. Its index entries are extended
+    /// with it, so back-channel logout still finds it.
+    pub async fn touch(&self, s: &Session, ttl: Duration) -> Result<(), StoreError> {
+        let ttl_secs = ttl.as_secs().max(1);
         let mut c = self.conn().await?;
-        self.bounded(c.expire::<_, ()>(session_key(sid), ttl.as_secs().max(1) as i64))
-            .await
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .expire(session_key(&s.sid), ttl_secs as i64)
+            .ignore();
+        for (kind, value) in index_entries(s) {
+            extend_expiry(&mut pipe, &index_key(kind, &value), ttl_secs);
+        }
+        self.bounded(pipe.query_async::<()>(&mut c)).await
     }
 
     pub async fn delete(&self, s: &Session) -> Result<(), StoreError> {
@@ -226,6 +239,15 @@ impl RedisStore {
         .await
         .map(|_| ())
     }
+}
+
+fn extend_expiry(pipe: &mut redis::Pipeline, key: &str, ttl_secs: u64) {
+    pipe.cmd("EVAL")
+        .arg(EXTEND_EXPIRY)
+        .arg(1)
+        .arg(key)
+        .arg(ttl_secs)
+        .ignore();
 }
 
 fn index_entries(s: &Session) -> Vec<(&'static str, String)> {

@@ -275,7 +275,13 @@ impl Broker {
         let Some(session) = store.load(keys, sid).await? else {
             return Ok(None);
         };
-        if lifetime.expired(&session, now()).is_some() {
+        // In Redis the record's expiry is the idle clock (`touch` and every write move it) and
+        // `last_seen` is not rewritten on activity: only the absolute lifetime is checked here.
+        let absolute_only = Lifetime {
+            idle: None,
+            ..*lifetime
+        };
+        if absolute_only.expired(&session, now()).is_some() {
             return Ok(None);
         }
         let cookie_version = session.version;
@@ -302,7 +308,7 @@ impl Broker {
             }
             Some(store) => {
                 store
-                    .touch(&view.session.sid, record_ttl(lifetime, &view.session, t))
+                    .touch(&view.session, record_ttl(lifetime, &view.session, t))
                     .await
             }
         }
