@@ -150,7 +150,7 @@ fn listen_port(yaml: &str) -> u16 {
 }
 
 /// Runs blocking waits without starving the async test's runtime (the mock servers run on it).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

@@ -131,7 +131,7 @@ impl MockProvider {
             .route("/oauth/token", post(token))
             .route(
                 "/.well-known/jwks.json",
-                get(|| async { Json(json!({"keys": []})) }),
+                get(|| async { Json(super::signing::jwks()) }),
             )
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
