@@ -20,10 +20,12 @@ impl ServeHttp for Admin {
         let (status, content_type, body) = match path.as_str() {
             "/healthz" => (200, "text/plain", b"ok".to_vec()),
             "/readyz" => {
-                if self.app.discovery().is_ready() {
-                    (200, "text/plain", b"ready".to_vec())
-                } else {
+                if !self.app.discovery().is_ready() {
                     (503, "text/plain", b"provider discovery pending".to_vec())
+                } else if !self.app.store_ready() {
+                    (503, "text/plain", b"session store unreachable".to_vec())
+                } else {
+                    (200, "text/plain", b"ready".to_vec())
                 }
             }
             "/metrics" => (

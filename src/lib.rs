@@ -16,4 +16,5 @@ pub mod proxy;
 pub mod routing;
 pub mod server;
 pub mod session;
+pub mod store_health;
 pub mod tokens;

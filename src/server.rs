@@ -49,6 +49,10 @@ pub fn build(config: Config) -> Result<(Server, Arc<App>), String> {
         server.add_service(admin);
     }
     server.add_service(background_service(
+        "session store health",
+        crate::store_health::StoreHealth { app: app.clone() },
+    ));
+    server.add_service(background_service(
         "provider discovery",
         DiscoveryWarmUp { app: app.clone() },
     ));
