@@ -8,6 +8,7 @@ use crate::oidc::id_token::Jwks;
 use crate::proxy::session_cookie::Lifetime;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
+use crate::shutdown::InFlight;
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
 use arc_swap::ArcSwap;
@@ -53,6 +54,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// The provider's signing keys, for ID tokens (login) and logout tokens.
     pub jwks: Jwks,
+    /// Proxy requests being served; `SIGTERM` waits for them (see `shutdown`).
+    pub in_flight: InFlight,
 }
 
 impl App {
@@ -73,6 +76,7 @@ impl App {
         ));
         let broker = Broker::new(TokenClient::new(http.clone(), discovery), metrics.clone());
         Ok(Arc::new(App {
+            in_flight: InFlight::new(metrics.in_flight.clone()),
             current: ArcSwap::from_pointee(loaded),
             broker,
             metrics,
@@ -83,6 +87,13 @@ impl App {
 
     pub fn discovery(&self) -> &Arc<Discovery> {
         self.broker.client().discovery()
+    }
+
+    /// Whether the session store answers, for `/readyz`: `None` when the store needs no check
+    /// (the cookie store lives in the browser). The Redis store answers `Some(reachable)` here,
+    /// so that a replica that cannot reach Redis leaves the load balancer.
+    pub async fn store_ready(&self) -> Option<bool> {
+        None
     }
 }
 

@@ -288,6 +288,10 @@ async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let mut location = "/".to_string();
     if let Some(s) = &session {
         app.broker.end(&s.sid);
+        app.metrics
+            .sessions_cleared
+            .with_label_values(&["logout"])
+            .inc();
         if let (Some(rt), Some(endpoint)) = (
             &s.refresh_token,
             meta.as_ref().and_then(|m| m.revocation_endpoint.clone()),
