@@ -9,6 +9,7 @@ use crate::proxy::session_cookie::Lifetime;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
 use crate::session::store::RedisStore;
+use crate::shutdown::InFlight;
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
 use arc_swap::ArcSwap;
@@ -59,6 +60,8 @@ pub struct App {
     pub jwks: Jwks,
     /// Updated by the store health check (redis store only).
     pub store_healthy: std::sync::atomic::AtomicBool,
+    /// Proxy requests being served; `SIGTERM` waits for them (see `shutdown`).
+    pub in_flight: InFlight,
 }
 
 impl App {
@@ -93,6 +96,7 @@ impl App {
             redis,
         );
         Ok(Arc::new(App {
+            in_flight: InFlight::new(metrics.in_flight.clone()),
             current: ArcSwap::from_pointee(loaded),
             broker,
             metrics,
@@ -104,15 +108,18 @@ impl App {
 
     /// True when sessions can be read: always with the cookie store; with Redis, when the last
     /// health ping answered.
-    pub fn store_ready(&self) -> bool {
-        self.broker.redis().is_none()
-            || self
-                .store_healthy
-                .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     pub fn discovery(&self) -> &Arc<Discovery> {
         self.broker.client().discovery()
+    }
+
+    /// Whether the session store answers, for `/readyz`: `None` when the store needs no check
+    /// (the cookie store lives in the browser). The Redis store answers `Some(reachable)` here,
+    /// so that a replica that cannot reach Redis leaves the load balancer.
+    pub async fn store_ready(&self) -> Option<bool> {
+        self.broker.redis().map(|_| {
+            self.store_healthy
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 }
 

@@ -332,6 +332,10 @@ async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
                 return store_unavailable();
             }
         }
+        app.metrics
+            .sessions_cleared
+            .with_label_values(&["logout"])
+            .inc();
         if let (Some(rt), Some(endpoint)) = (
             &s.refresh_token,
             meta.as_ref().and_then(|m| m.revocation_endpoint.clone()),

@@ -55,6 +55,8 @@ pub struct RequestCtx {
     decision: Option<Decision>,
     /// The gateway's own error code when it answered instead of the upstream.
     error: Option<String>,
+    /// Counts the request as in flight until the context is dropped (graceful shutdown).
+    _in_flight: crate::shutdown::RequestGuard,
 }
 
 impl RequestCtx {
@@ -82,6 +84,7 @@ impl ProxyHttp for TokenGate {
             token: None,
             decision: None,
             error: None,
+            _in_flight: self.app.in_flight.enter(),
         }
     }
 

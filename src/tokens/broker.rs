@@ -237,6 +237,9 @@ pub struct Broker {
     redis: Option<RedisStore>,
     /// `UNKNOWN`, `ROTATES` or `DOES_NOT_ROTATE`: whether exchanges of one session may overlap.
     rotation: AtomicU8,
+    /// Redis sessions whose expiry was moved recently (idle timeout), so a busy session does
+    /// not cost a Redis write per request.
+    touched: moka::sync::Cache<String, ()>,
 }
 
 impl Broker {
@@ -251,6 +254,10 @@ impl Broker {
             metrics,
             redis,
             rotation: AtomicU8::new(UNKNOWN),
+            touched: moka::sync::Cache::builder()
+                .max_capacity(LATEST_MAX_SESSIONS)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         }
     }
 
@@ -275,8 +282,8 @@ impl Broker {
         let Some(session) = store.load(keys, sid).await? else {
             return Ok(None);
         };
-        // In Redis the record's expiry is the idle clock (`touch` and every write move it) and
-        // `last_seen` is not rewritten on activity: only the absolute lifetime is checked here.
+        // The idle timeout is the record's expiry in Redis (moved by `touch`); only the
+        // absolute lifetime is checked here.
         let absolute_only = Lifetime {
             idle: None,
             ..*lifetime
@@ -307,9 +314,15 @@ impl Broker {
                 Ok(())
             }
             Some(store) => {
+                // At most one expiry update per session per minute and process.
+                if self.touched.contains_key(&view.session.sid) {
+                    return Ok(());
+                }
                 store
                     .touch(&view.session, record_ttl(lifetime, &view.session, t))
-                    .await
+                    .await?;
+                self.touched.insert(view.session.sid.clone(), ());
+                Ok(())
             }
         }
     }
