@@ -12,6 +12,7 @@ use support::provider::jwt_claims;
 use support::redis_scenario::{setup, status_and_json, user_session, APIS, SEVEN_DAYS};
 use support::redis_server::{
     connect, dump, load_record, mint_redis_session, record_ttl, reference_cookie, RedisServer,
+    TEST_CA,
 };
 use support::scenario::{bearer, ORDERS_AUD, REPORTS_AUD};
 use support::*;
@@ -287,4 +288,41 @@ async fn password_and_db_come_from_the_url() {
     for logs in [gw.logs(), bad.logs()] {
         assert!(!logs.contains(PASSWORD) && !logs.contains("wrong-pw-5e2a"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rediss_verifies_the_server_certificate() {
+    let redis = RedisServer::start_tls();
+    let provider = MockProvider::start().await;
+    let up = EchoUpstream::start().await;
+    let routes = support::redis_scenario::routes(&up);
+    let yaml = ConfigBuilder::new(&provider, &routes)
+        .redis(&redis.tls_url())
+        .build();
+    let trusting = Gateway::start_with(&yaml, &["run"], &[("SSL_CERT_FILE", TEST_CA)]);
+    // The system's trust store does not know the test CA.
+    let yaml = ConfigBuilder::new(&provider, &routes)
+        .redis(&redis.tls_url())
+        .build();
+    let untrusting = Gateway::start(&yaml);
+
+    let s = user_session(&provider, "user-s", "psid-s");
+    let cookie = mint_redis_session(&redis.url(), &s, SEVEN_DAYS).await;
+    let get = |gw: &Gateway| {
+        client()
+            .get(gw.url("/api/orders"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let r = get(&trusting).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let record = load_record(&redis.url(), &s.sid).await.expect("record");
+    assert_eq!(record.extra.len(), 1, "written over TLS");
+
+    let r = get(&untrusting).await.unwrap();
+    let (status, body) = status_and_json(r).await;
+    assert_eq!(
+        (status, body),
+        (503, json!({"error": "session_store_unavailable"}))
+    );
 }

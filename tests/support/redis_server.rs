@@ -18,11 +18,19 @@ use tokengate::session::codec::KeyRing;
 use tokengate::session::model::Session;
 use tokengate::session::store::{reference_purpose, RedisStore};
 
+/// The test-only CA that signed the TLS server's certificate (trust it with `SSL_CERT_FILE`).
+pub const TEST_CA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/support/keys/redis-ca.pem"
+);
+
 /// How long a starting `redis-server` may take to answer `PING`.
 const STARTUP_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct RedisServer {
     port: u16,
+    /// The TLS listener's port, when TLS is on (the plain port stays open for the harness).
+    tls_port: Option<u16>,
     password: Option<String>,
     extra_args: Vec<String>,
     dir: tempfile::TempDir,
@@ -41,8 +49,37 @@ impl RedisServer {
         if let Some(pw) = password {
             extra_args.extend(["--requirepass".to_owned(), pw.to_owned()]);
         }
+        Self::spawn_new(extra_args, password, None)
+    }
+
+    /// A fresh server that also serves TLS (`rediss://`, see [`tls_url`](Self::tls_url)) with
+    /// the test-only certificate for `127.0.0.1` signed by [`TEST_CA`].
+    pub fn start_tls() -> RedisServer {
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/keys");
+        let tls_port = free_port();
+        let extra_args = vec![
+            "--tls-port".to_owned(),
+            tls_port.to_string(),
+            "--tls-cert-file".to_owned(),
+            format!("{keys}/redis-server.pem"),
+            "--tls-key-file".to_owned(),
+            format!("{keys}/redis-server.key.pem"),
+            "--tls-ca-cert-file".to_owned(),
+            TEST_CA.to_owned(),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ];
+        Self::spawn_new(extra_args, None, Some(tls_port))
+    }
+
+    fn spawn_new(
+        extra_args: Vec<String>,
+        password: Option<&str>,
+        tls_port: Option<u16>,
+    ) -> RedisServer {
         let mut server = RedisServer {
             port: free_port(),
+            tls_port,
             password: password.map(str::to_owned),
             extra_args,
             dir: tempfile::tempdir().expect("redis tempdir"),
@@ -59,6 +96,12 @@ impl RedisServer {
     /// `redis://127.0.0.1:<port>` (no password, db 0).
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://127.0.0.1:<tls port>`; panics unless started with [`start_tls`](Self::start_tls).
+    pub fn tls_url(&self) -> String {
+        let port = self.tls_port.expect("redis-server started with TLS");
+        format!("rediss://127.0.0.1:{port}")
     }
 
     /// The server's own log (startup, loading the dump, shutdown).
