@@ -53,6 +53,8 @@ pub struct RequestCtx {
     clear_cookie: bool,
     token: Option<String>,
     decision: Option<Decision>,
+    /// A token was needed and could not be obtained (logged as `token=failed`).
+    token_failed: bool,
     /// The gateway's own error code when it answered instead of the upstream.
     error: Option<String>,
     /// Counts the request as in flight until the context is dropped (graceful shutdown).
@@ -83,6 +85,7 @@ impl ProxyHttp for TokenGate {
             clear_cookie: false,
             token: None,
             decision: None,
+            token_failed: false,
             error: None,
             _in_flight: self.app.in_flight.enter(),
         }
@@ -215,7 +218,11 @@ impl ProxyHttp for TokenGate {
             route = %route,
             status,
             latency_ms = format_args!("{latency_ms:.2}"),
-            token = ctx.decision.map(Decision::as_str).unwrap_or(if ctx.error.is_some() { "failed" } else { "none" }),
+            token = match (ctx.decision, ctx.token_failed) {
+                (Some(d), _) => d.as_str(),
+                (None, true) => "failed",
+                (None, false) => "none",
+            },
             error = ctx.error.as_deref().unwrap_or(""),
             upstream_error = e.map(|e| e.etype().as_str()).unwrap_or(""),
             "request"
@@ -359,6 +366,7 @@ impl TokenGate {
                 None
             }
             Err(e) => {
+                ctx.token_failed = true;
                 if e == crate::tokens::broker::TokenError::SessionExpired {
                     ctx.clear_cookie = true;
                 }
