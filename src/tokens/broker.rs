@@ -517,13 +517,26 @@ impl Broker {
         lock_ttl: Duration,
     ) -> Result<(String, Decision), TokenError> {
         let sid = view.session.sid.clone();
-        let session = match store.load(settings.keys, &sid).await {
+        let stored = match store.load(settings.keys, &sid).await {
             Err(_) => return Err(TokenError::StoreUnavailable),
             Ok(None) => {
                 slot.set(SlotState::Ended);
                 return Err(TokenError::SessionExpired);
             }
             Ok(Some(s)) => Arc::new(s),
+        };
+        // A version this replica obtained but could not store (Redis failed right after the
+        // exchange) holds the newest refresh token: store it now, and work from it.
+        let session = match slot.current() {
+            SlotState::Live(unsaved) if unsaved.version > stored.version => {
+                let ttl = record_ttl(settings.lifetime, &unsaved, now());
+                if store.save(settings.keys, &unsaved, ttl).await.is_err() {
+                    return Err(TokenError::StoreUnavailable);
+                }
+                tracing::info!("stored a session version kept while Redis was failing");
+                unsaved
+            }
+            _ => stored,
         };
         view.session = session.clone();
         if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
@@ -559,11 +572,16 @@ impl Broker {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     saved = store.save(settings.keys, &next, ttl).await;
                 }
+                let next = Arc::new(*next);
                 if let Err(e) = saved {
-                    tracing::error!(error = %e, "could not store the session's new version in Redis");
+                    // Keep it here: the next exchange on this replica stores it first, instead
+                    // of presenting the refresh token the provider has already consumed.
+                    tracing::error!(error = %e, "could not store the session's new version in Redis; kept in memory");
+                    slot.set(SlotState::Live(next));
                     return Err(TokenError::StoreUnavailable);
                 }
-                view.session = Arc::new(*next);
+                slot.set(SlotState::Live(next.clone()));
+                view.session = next;
             }
         }
         match meta {
