@@ -61,6 +61,7 @@ fn current_session(
         &loaded.lifetime,
         now(),
     );
+    let read = crate::proxy::limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
     let chunks = read.chunks().to_vec();
     let session = match read {
         CookieSession::Valid { session, .. } => app.broker.resolve(*session).map(|v| v.session),
