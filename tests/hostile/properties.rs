@@ -225,3 +225,29 @@ proptest! {
 
 // Regression inputs: every crash or broken check the fuzzers found, run on every test run.
 // (See SECURITY.md, "Fuzzing", for what each one was.)
+
+/// token_response, first minutes of fuzzing: a 200 whose JWT access token carried an `exp` in the
+/// past (here 1970) was a success that expired before use; now `invalid("expired")`.
+#[test]
+fn regression_token_response_jwt_already_expired() {
+    let mut data = vec![0x00, 0x64, 0x01]; // status 200, audience asked for
+    data.extend_from_slice(
+        br#"{"access_token": "eyJhbGciOiJub25lIn0.eyJhdWQiOiJodHRwczovL2FwaS5leGFtcGxlIiwiZXhwIjoxODAwMDAwfQ.c2ln", "token_type": "bearer"}"#,
+    );
+    entry::token_response(&data);
+    let body = data.get(3..).unwrap_or_default();
+    let exchange = tokengate::tokens::response::judge(
+        200,
+        body,
+        Some("https://api.example"),
+        &tokengate::tokens::scope::Scope::parse("read:x"),
+        entry::NOW,
+    );
+    assert!(matches!(
+        exchange,
+        tokengate::tokens::response::Exchange::InvalidResponse {
+            reason: "expired",
+            ..
+        }
+    ));
+}
