@@ -11,14 +11,17 @@
 // - Refresh tokens rotate on every use and a reused one revokes the whole grant: the behaviour
 //   that punishes a gateway which presents the same refresh token twice.
 // - With --test-hooks, GET /__test/stats counts refresh grants, errors, reuse and revocations,
-//   so end-to-end tests can assert that the gateway never reused a token.
+//   so end-to-end tests can assert that the gateway never reused a token; and
+//   POST /__test/corrupt-id-token?mode=signature|nonce|off makes the token endpoint answer with
+//   an ID token that a correct relying party must reject (broken signature, or a validly signed
+//   token with a wrong nonce) until mode=off, so tests can check the gateway refuses the login.
 //
 // Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
 //          [--client-id tokengate-demo] [--client-secret demo-secret]
 //          [--access-ttl 300] [--no-rotation] [--test-hooks]
 // --port 0 picks a free port; the ready line on stdout names the one in use.
 
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -149,6 +152,57 @@ function widenAuthorizationRequests(authorizationPath) {
   };
 }
 
+const TAMPER_MODES = new Set(['off', 'signature', 'nonce']);
+
+/**
+ * Returns `idToken` made invalid the way `mode` says. `nonce` re-signs with the provider's own
+ * key, so only the nonce check can catch it; `signature` keeps the claims and breaks the signature.
+ */
+function tamperIdToken(idToken, mode, signingJwk) {
+  const [header, payload, signature] = idToken.split('.');
+  if (mode === 'signature') {
+    const bytes = Buffer.from(signature, 'base64url');
+    bytes[0] ^= 0xff;
+    return `${header}.${payload}.${bytes.toString('base64url')}`;
+  }
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  claims.nonce = `${claims.nonce ?? ''}-tampered`;
+  const newPayload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  const input = Buffer.from(`${header}.${newPayload}`);
+  const newSignature = sign('sha256', input, { key: signingJwk, format: 'jwk' }).toString('base64url');
+  return `${header}.${newPayload}.${newSignature}`;
+}
+
+/**
+ * Test hook (see the file header): a switch for tampering with the ID tokens of token-endpoint
+ * responses. It rewrites the JSON body after the provider built it, so the provider's own state
+ * (codes, grants, refresh tokens) is exactly what an untampered exchange would leave.
+ */
+function idTokenTampering(tokenPath, signingJwk) {
+  let mode = 'off';
+  return async function tamper(ctx, next) {
+    if (ctx.method === 'POST' && ctx.path === '/__test/corrupt-id-token') {
+      const wanted = ctx.query.mode ?? 'signature';
+      ctx.set('Cache-Control', 'no-store');
+      if (!TAMPER_MODES.has(wanted)) {
+        ctx.status = 400;
+        ctx.body = { error: `mode must be one of ${[...TAMPER_MODES].join(', ')}` };
+        return;
+      }
+      mode = wanted;
+      log(`test hook: id token tampering ${mode}`);
+      ctx.body = { mode };
+      return;
+    }
+    await next();
+    const body = ctx.body;
+    if (mode !== 'off' && ctx.method === 'POST' && ctx.path === tokenPath && ctx.status === 200
+      && body !== null && typeof body === 'object' && typeof body.id_token === 'string') {
+      ctx.body = { ...body, id_token: tamperIdToken(body.id_token, mode, signingJwk) };
+    }
+  };
+}
+
 /** Counters for end-to-end tests; see the file header. */
 function trackRefreshEvents(provider) {
   const stats = { refresh_grants: 0, refresh_errors: 0, reuse_detected: 0, revoked_grants: 0 };
@@ -204,9 +258,10 @@ function buildProvider(issuer, opts) {
     backchannel_logout_session_required: true,
   };
 
+  const jwks = signingKeys();
   const provider = new Provider(issuer, {
     clients: [client],
-    jwks: signingKeys(),
+    jwks,
     cookies: { keys: ['tokengate-demo-cookie-key-1', 'tokengate-demo-cookie-key-0'] },
     findAccount,
     loadExistingGrant,
@@ -250,7 +305,10 @@ function buildProvider(issuer, opts) {
   });
 
   const stats = trackRefreshEvents(provider);
-  if (opts.testHooks) provider.use(statsEndpoint(stats));
+  if (opts.testHooks) {
+    provider.use(statsEndpoint(stats));
+    provider.use(idTokenTampering('/token', jwks.keys[0]));
+  }
   provider.use(widenAuthorizationRequests('/auth'));
   return provider;
 }

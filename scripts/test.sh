@@ -12,3 +12,6 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked -- --test-threads="${TEST_THREADS:-2}"
+echo "== end-to-end tests against the real OpenID provider and headless Chromium (node --test e2e/)"
+cargo build --locked --bin tokengate
+node --test --test-concurrency=1 e2e/

@@ -1,13 +1,15 @@
 //! The gateway's shared state: what a config produces (`Loaded`, swapped whole on reload) and
 //! what lives for the whole process (`App`: the token broker, the HTTP client, metrics).
 
-use crate::config::Config;
+use crate::config::{Config, StoreKind};
 use crate::metrics::Metrics;
 use crate::oidc::discovery::Discovery;
 use crate::oidc::id_token::Jwks;
 use crate::proxy::session_cookie::Lifetime;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
+use crate::session::store::RedisStore;
+use crate::shutdown::InFlight;
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
 use arc_swap::ArcSwap;
@@ -22,6 +24,8 @@ pub struct Loaded {
     pub policy: TokenPolicy,
     pub public_origin: String,
     pub secure_cookies: bool,
+    /// `store: redis`: the cookie holds only a reference to the session.
+    pub reference_cookie: bool,
 }
 
 impl Loaded {
@@ -39,6 +43,7 @@ impl Loaded {
             },
             public_origin: config.server.public_origin(),
             secure_cookies: config.server.is_https(),
+            reference_cookie: config.session.store == StoreKind::Redis,
             keys,
             router,
             config,
@@ -53,6 +58,10 @@ pub struct App {
     pub http: reqwest::Client,
     /// The provider's signing keys, for ID tokens (login) and logout tokens.
     pub jwks: Jwks,
+    /// Updated by the store health check (redis store only).
+    pub store_healthy: std::sync::atomic::AtomicBool,
+    /// Proxy requests being served; `SIGTERM` waits for them (see `shutdown`).
+    pub in_flight: InFlight,
 }
 
 impl App {
@@ -71,18 +80,46 @@ impl App {
             loaded.config.provider.issuer.clone(),
             http.clone(),
         ));
-        let broker = Broker::new(TokenClient::new(http.clone(), discovery), metrics.clone());
+        let redis = match (
+            loaded.config.session.store,
+            &loaded.config.session.redis_url,
+        ) {
+            (StoreKind::Redis, Some(url)) => Some(RedisStore::new(url.expose())?),
+            (StoreKind::Redis, None) => {
+                return Err("session.redis_url is required with store: redis".into())
+            }
+            (StoreKind::Cookie, _) => None,
+        };
+        let broker = Broker::new(
+            TokenClient::new(http.clone(), discovery),
+            metrics.clone(),
+            redis,
+        );
         Ok(Arc::new(App {
+            in_flight: InFlight::new(metrics.in_flight.clone()),
             current: ArcSwap::from_pointee(loaded),
             broker,
             metrics,
             jwks: Jwks::new(http.clone()),
+            store_healthy: std::sync::atomic::AtomicBool::new(false),
             http,
         }))
     }
 
+    /// True when sessions can be read: always with the cookie store; with Redis, when the last
+    /// health ping answered.
     pub fn discovery(&self) -> &Arc<Discovery> {
         self.broker.client().discovery()
+    }
+
+    /// Whether the session store answers, for `/readyz`: `None` when the store needs no check
+    /// (the cookie store lives in the browser). The Redis store answers `Some(reachable)` here,
+    /// so that a replica that cannot reach Redis leaves the load balancer.
+    pub async fn store_ready(&self) -> Option<bool> {
+        self.broker.redis().map(|_| {
+            self.store_healthy
+                .load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 }
 

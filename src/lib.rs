@@ -9,11 +9,15 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod logging;
 pub mod metrics;
 pub mod oidc;
 pub mod path;
 pub mod proxy;
+pub mod reload;
 pub mod routing;
 pub mod server;
 pub mod session;
+pub mod shutdown;
+pub mod store_health;
 pub mod tokens;

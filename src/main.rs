@@ -55,7 +55,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Run => {
-            init_logging(cli.log_format);
+            tokengate::logging::init(matches!(cli.log_format, LogFormat::Json));
             let path = config_path(cli.config);
             let config = match tokengate::config::load_file(&path) {
                 Ok(c) => c,
@@ -64,14 +64,20 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            match tokengate::server::build(config) {
-                Ok((server, _app)) => {
-                    tracing::info!(config = %path.display(), "tokengate starting");
-                    tokengate::server::run(server);
-                    ExitCode::SUCCESS
-                }
+            let gateway = match tokengate::server::build(config, &path) {
+                Ok(g) => g,
                 Err(e) => {
                     eprintln!("tokengate: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            tracing::info!(config = %path.display(), "tokengate starting");
+            // Returning from `main` ends the process, pingora's threads included: that is how
+            // a drained `SIGTERM` exits without waiting out the whole grace period.
+            match gateway.run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("tokengate: {e}");
                     ExitCode::from(1)
                 }
             }
@@ -82,20 +88,4 @@ fn main() -> ExitCode {
 fn config_path(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| std::env::var_os("TOKENGATE_CONFIG").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("routes.yaml"))
-}
-
-/// `RUST_LOG`, else `TOKENGATE_LOG`, else `info`. pingora logs through `log`; the subscriber's
-/// log bridge brings those lines into the same output.
-fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("TOKENGATE_LOG"))
-        .unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(filter))
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
 }

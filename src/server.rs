@@ -1,28 +1,73 @@
-//! Assembling the pingora server: the proxy service, the admin listener and the background
-//! discovery, from a validated config. `Server::run` blocks its thread and owns the runtimes, so
-//! everything shared (the `App`) is built before it starts.
+//! Assembling the pingora server from a validated config: the proxy service, the admin listener,
+//! and the background services (provider discovery, config reload). `Server::run` blocks its
+//! thread and owns the runtimes, so everything shared (the `App`, the signal handlers) is built
+//! before it starts; [`Gateway::run`] then hands the server to `shutdown::run`, which decides
+//! when the process may exit.
 
 use crate::admin::Admin;
 use crate::app::{App, Loaded};
 use crate::config::Config;
 use crate::proxy::TokenGate;
+use crate::reload::ConfigWatcher;
+use crate::shutdown::{self, Signals};
 use async_trait::async_trait;
 use pingora::server::configuration::ServerConf;
-use pingora::server::{RunArgs, Server, ShutdownWatch};
+use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
 use pingora::services::listening::Service;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::Signal;
 
-/// Builds the server for `config`; `run` blocks until shutdown.
-pub fn build(config: Config) -> Result<(Server, Arc<App>), String> {
+/// A gateway ready to run.
+pub struct Gateway {
+    server: Server,
+    app: Arc<App>,
+    terminate: Signal,
+    interrupt: Signal,
+    grace: Duration,
+}
+
+impl Gateway {
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    /// Serves until `SIGTERM` (drained, see `shutdown`) or `SIGINT`; `Ok` means exit 0.
+    pub fn run(self) -> Result<(), String> {
+        let in_flight = self.app.in_flight.clone();
+        shutdown::run(
+            self.server,
+            self.terminate,
+            self.interrupt,
+            in_flight,
+            self.grace,
+        )
+    }
+}
+
+/// Builds the gateway for `config`, read from `config_path` (which `SIGHUP` and file changes
+/// reload).
+pub fn build(config: Config, config_path: &Path) -> Result<Gateway, String> {
+    let signals =
+        Signals::install().map_err(|e| format!("cannot install the signal handlers: {e}"))?;
+    // pingora binds inside a service task and, when that fails, panics there and keeps the
+    // process running without the listener; fail here instead, with the address.
+    check_bindable(config.server.listen)?;
+    if let Some(admin) = config.server.admin_listen {
+        check_bindable(admin)?;
+    }
     let threads = config.server.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let grace = config.server.grace_period;
     let conf = ServerConf {
         threads,
-        grace_period_seconds: Some(config.server.grace_period.as_secs()),
+        grace_period_seconds: Some(shutdown::pingora_grace_seconds(grace)),
         graceful_shutdown_timeout_seconds: Some(1),
         // One upgrade socket and pid file per process: the defaults are fixed paths that two
         // instances on one host would share.
@@ -49,15 +94,30 @@ pub fn build(config: Config) -> Result<(Server, Arc<App>), String> {
         server.add_service(admin);
     }
     server.add_service(background_service(
+        "session store health",
+        crate::store_health::StoreHealth { app: app.clone() },
+    ));
+    server.add_service(background_service(
         "provider discovery",
         DiscoveryWarmUp { app: app.clone() },
     ));
-    Ok((server, app))
+    server.add_service(background_service(
+        "config reload",
+        ConfigWatcher::new(app.clone(), config_path.to_owned(), signals.hangup),
+    ));
+    Ok(Gateway {
+        server,
+        app,
+        terminate: signals.terminate,
+        interrupt: signals.interrupt,
+        grace,
+    })
 }
 
-/// Runs until a shutdown signal.
-pub fn run(server: Server) {
-    server.run(RunArgs::default());
+fn check_bindable(addr: SocketAddr) -> Result<(), String> {
+    std::net::TcpListener::bind(addr)
+        .map(drop)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))
 }
 
 struct DiscoveryWarmUp {

@@ -6,10 +6,13 @@ use super::id_token::IdTokenError;
 use super::login::{self, Transaction};
 use crate::app::{App, Loaded};
 use crate::path::safe_return_to;
+use crate::proxy::outcome::store_unavailable;
 use crate::proxy::reply::Reply;
 use crate::proxy::session_cookie::{self, CookieSession};
 use crate::session::cookies::{self, CookieAttrs};
 use crate::session::model::{now, Session, TokenSet, User};
+use crate::session::store::{reference_purpose, StoreError};
+use crate::tokens::broker::record_ttl;
 use crate::tokens::response::{judge, Exchange};
 use pingora::proxy::Session as HttpSession;
 use serde_json::json;
@@ -18,17 +21,11 @@ use serde_json::json;
 pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession, path: &str) -> Reply {
     let method = req.req_header().method.clone();
     match (path, method.as_str()) {
-        ("/auth/session", "GET" | "HEAD") => session_info(app, loaded, req),
+        ("/auth/session", "GET" | "HEAD") => session_info(app, loaded, req).await,
         ("/auth/login", "GET" | "HEAD") => start_login(app, loaded, req).await,
         ("/auth/callback", "GET") => callback(app, loaded, req).await,
         ("/auth/logout", "GET" | "POST") => logout(app, loaded, req).await,
-        ("/auth/backchannel-logout", "POST") => Reply::json(
-            501,
-            json!({
-                "error": "not_implemented",
-                "detail": "back-channel logout needs session.store: redis; a cookie session cannot be reached from the provider"
-            }),
-        ),
+        ("/auth/backchannel-logout", "POST") => super::backchannel::handle(app, loaded, req).await,
         (
             "/auth/session"
             | "/auth/login"
@@ -48,11 +45,12 @@ fn query_param(req: &HttpSession, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn current_session(
+/// The request's session (if any) and the session-cookie chunks it carried.
+async fn current_session(
     app: &App,
     loaded: &Loaded,
     req: &HttpSession,
-) -> (Option<std::sync::Arc<Session>>, Vec<usize>) {
+) -> Result<(Option<std::sync::Arc<Session>>, Vec<usize>), StoreError> {
     let name = &loaded.config.session.cookie_name;
     let read = session_cookie::read(
         &req.req_header().headers,
@@ -60,20 +58,29 @@ fn current_session(
         &loaded.keys,
         &loaded.lifetime,
         now(),
+        loaded.reference_cookie,
     );
     let read = crate::proxy::limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
     let chunks = read.chunks().to_vec();
     let session = match read {
         CookieSession::Valid { session, .. } => app.broker.resolve(*session).map(|v| v.session),
+        CookieSession::Reference { sid, .. } => app
+            .broker
+            .resolve_reference(&sid, &loaded.keys, &loaded.lifetime)
+            .await?
+            .map(|v| v.session),
         _ => None,
     };
-    (session, chunks)
+    Ok((session, chunks))
 }
 
 /// `GET /auth/session`: who is logged in, never a token.
-fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
+async fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
-    match current_session(app, loaded, req) {
+    let Ok(current) = current_session(app, loaded, req).await else {
+        return store_unavailable();
+    };
+    match current {
         (Some(s), _) => Reply::json(
             200,
             json!({
@@ -261,14 +268,20 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         last_used: t,
     });
     tracing::info!(sub = %session.user.sub, "login: session created");
-    let sealed = match loaded.keys.seal_session(name, &session) {
+    let sealed = match store_new_session(app, loaded, &session).await {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "login: the new session could not be sealed");
-            return login_error(502, "session_too_large", None, clear_tx);
-        }
+        Err(reply) => return reply.with_cookies(clear_tx),
     };
-    let (_, previous) = current_session(app, loaded, req);
+    let previous = session_cookie::read(
+        &req.req_header().headers,
+        name,
+        &loaded.keys,
+        &loaded.lifetime,
+        t,
+        loaded.reference_cookie,
+    )
+    .chunks()
+    .to_vec();
     let mut set = session_cookie::write(
         name,
         &sealed,
@@ -280,15 +293,50 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     Reply::redirect(&tx.return_to).with_cookies(set)
 }
 
+/// Persists a new session and returns the cookie value that carries it: the whole sealed
+/// session (cookie store) or a sealed reference to its Redis record.
+async fn store_new_session(app: &App, loaded: &Loaded, session: &Session) -> Result<String, Reply> {
+    let name = &loaded.config.session.cookie_name;
+    match app.broker.redis() {
+        None => loaded.keys.seal_session(name, session).map_err(|e| {
+            tracing::error!(error = %e, "login: the new session could not be sealed");
+            Reply::error(502, "session_too_large")
+        }),
+        Some(store) => {
+            let ttl = record_ttl(&loaded.lifetime, session, now());
+            if let Err(e) = store.save(&loaded.keys, session, ttl).await {
+                tracing::warn!(error = %e, "login: the session could not be stored");
+                return Err(store_unavailable());
+            }
+            loaded
+                .keys
+                .seal(&reference_purpose(name), session.sid.as_bytes())
+                .map_err(|_| Reply::error(500, "internal"))
+        }
+    }
+}
+
 /// `GET|POST /auth/logout`: revoke the refresh token (when the provider can), forget the session,
 /// clear the cookie, and send the browser to the provider's logout.
 async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
-    let (session, chunks) = current_session(app, loaded, req);
+    let Ok((session, chunks)) = current_session(app, loaded, req).await else {
+        return store_unavailable();
+    };
     let meta = app.discovery().cached();
     let mut location = "/".to_string();
     if let Some(s) = &session {
         app.broker.end(&s.sid);
+        if let Some(store) = app.broker.redis() {
+            if let Err(e) = store.delete(s).await {
+                tracing::warn!(error = %e, "logout: the session record could not be deleted");
+                return store_unavailable();
+            }
+        }
+        app.metrics
+            .sessions_cleared
+            .with_label_values(&["logout"])
+            .inc();
         if let (Some(rt), Some(endpoint)) = (
             &s.refresh_token,
             meta.as_ref().and_then(|m| m.revocation_endpoint.clone()),

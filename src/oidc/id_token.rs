@@ -150,6 +150,28 @@ impl Jwks {
         client_id: &str,
         nonce: &str,
     ) -> Result<IdClaims, IdTokenError> {
+        let claims: IdClaims = self
+            .verify(
+                token,
+                jwks_uri,
+                issuer,
+                client_id,
+                &["exp", "iat", "iss", "aud", "sub"],
+            )
+            .await?;
+        check_nonce_and_azp(claims, client_id, nonce)
+    }
+
+    /// Verifies a JWT the provider signed for this client (signature from the JWKS, `iss`, `aud`,
+    /// the `required` claims, `exp`/`nbf` with clock skew) and decodes its claims.
+    pub async fn verify<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        jwks_uri: &url::Url,
+        issuer: &str,
+        client_id: &str,
+        required: &[&str],
+    ) -> Result<T, IdTokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| IdTokenError::Malformed)?;
         if !allowed(header.alg) {
             return Err(IdTokenError::Algorithm);
@@ -159,11 +181,12 @@ impl Jwks {
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[client_id]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(required);
+        validation.validate_exp = required.contains(&"exp");
         validation.leeway = CLOCK_SKEW_SECS;
-        let data = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
-            .map_err(|e| IdTokenError::Invalid(e.to_string()))?;
-        check_nonce_and_azp(data.claims, client_id, nonce)
+        jsonwebtoken::decode::<T>(token, &key, &validation)
+            .map(|d| d.claims)
+            .map_err(|e| IdTokenError::Invalid(e.to_string()))
     }
 }
 

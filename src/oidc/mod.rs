@@ -1,6 +1,7 @@
 //! The OpenID Connect side of the gateway: provider discovery, ID-token validation, and the
 //! `/auth/*` endpoints (login, callback, logout, session).
 
+pub mod backchannel;
 pub mod discovery;
 pub mod endpoints;
 pub mod id_token;

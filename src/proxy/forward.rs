@@ -3,6 +3,7 @@
 
 use crate::session::cookies;
 use pingora::http::RequestHeader;
+use std::borrow::Cow;
 
 /// What the gateway decided about the upstream request.
 pub struct Forward<'a> {
@@ -53,25 +54,92 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
 
 /// Removes every session chunk (and login-transaction cookie) from every `Cookie` header; other
 /// cookies pass through byte for byte.
+///
+/// This runs on every authenticated request, whose `Cookie` header carries the whole sealed
+/// session (kilobytes): the header is read in place rather than copied, and validated with the
+/// fast `str::from_utf8` (the profile of the cache-hit path found the lossy conversion and its
+/// copy among the gateway's own top costs, BENCHMARKS.md).
 fn strip_session_cookies(req: &mut RequestHeader, name: &str) -> pingora::Result<()> {
-    let values: Vec<String> = req
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .collect();
-    if values.is_empty() {
+    let mut kept = Vec::new();
+    for value in req.headers.get_all(http::header::COOKIE) {
+        let text = header_text(value.as_bytes());
+        kept.push(cookies::strip_cookies(&text, |n| {
+            cookies::is_gateway_cookie(name, n)
+        }));
+    }
+    if kept.is_empty() {
         return Ok(());
     }
     req.remove_header("cookie");
-    let tx_prefix = format!("{name}-tx.");
-    for v in values {
-        let kept = cookies::strip_cookies(&v, |n| {
-            cookies::chunk_index(name, n).is_some() || n.starts_with(&tx_prefix)
-        });
-        if let Some(kept) = kept {
-            req.append_header("cookie", kept)?;
-        }
+    for value in kept.into_iter().flatten() {
+        req.append_header("cookie", value)?;
     }
     Ok(())
+}
+
+/// A header value as text, borrowed when it is valid UTF-8 (cookies are ASCII in practice).
+/// Invalid bytes become U+FFFD, as they always did here: the kept cookies are rejoined as text.
+fn header_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(cookies: &[&[u8]]) -> RequestHeader {
+        let mut req = RequestHeader::build("GET", b"/", None).expect("a valid request line");
+        for c in cookies {
+            let value = http::HeaderValue::from_bytes(c).expect("a valid header value");
+            req.append_header("cookie", value).expect("appendable");
+        }
+        req
+    }
+
+    fn cookie_headers(req: &RequestHeader) -> Vec<Vec<u8>> {
+        req.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn session_chunks_and_login_transactions_are_removed_others_kept_in_order() {
+        let mut req = request(&[
+            b"a=1; tokengate=sealed; tokengate.1=more; tokengate-tx.st4te=tx; tokengatex=3; b=2",
+        ]);
+        strip_session_cookies(&mut req, "tokengate").expect("stripped");
+        assert_eq!(
+            cookie_headers(&req),
+            vec![b"a=1; tokengatex=3; b=2".to_vec()]
+        );
+    }
+
+    #[test]
+    fn a_header_left_empty_is_dropped_and_the_other_headers_stay() {
+        let mut req = request(&[b"tokengate=sealed; tokengate.2=x", b"theme=dark"]);
+        strip_session_cookies(&mut req, "tokengate").expect("stripped");
+        assert_eq!(cookie_headers(&req), vec![b"theme=dark".to_vec()]);
+    }
+
+    #[test]
+    fn a_request_without_cookies_is_left_alone() {
+        let mut req = request(&[]);
+        strip_session_cookies(&mut req, "tokengate").expect("nothing to do");
+        assert!(cookie_headers(&req).is_empty());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_become_replacement_characters() {
+        let mut req = request(&[b"a=\xff\xfe; tokengate=sealed"]);
+        strip_session_cookies(&mut req, "tokengate").expect("stripped");
+        assert_eq!(
+            cookie_headers(&req),
+            vec!["a=\u{FFFD}\u{FFFD}".as_bytes().to_vec()]
+        );
+    }
 }

@@ -27,7 +27,7 @@ use crate::config::AuthMode;
 use crate::path::normalize_path;
 use crate::routing::is_gateway_path;
 use crate::session::model::now;
-use crate::tokens::broker::{CookieUpdate, Decision, SessionView, TokenNeed};
+use crate::tokens::broker::{CookieUpdate, Decision, SessionView, Settings, TokenNeed};
 use async_trait::async_trait;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
@@ -55,8 +55,12 @@ pub struct RequestCtx {
     clear_cookie: bool,
     token: Option<String>,
     decision: Option<Decision>,
+    /// A token was needed and could not be obtained (logged as `token=failed`).
+    token_failed: bool,
     /// The gateway's own error code when it answered instead of the upstream.
     error: Option<String>,
+    /// Counts the request as in flight until the context is dropped (graceful shutdown).
+    _in_flight: crate::shutdown::RequestGuard,
 }
 
 impl RequestCtx {
@@ -83,7 +87,9 @@ impl ProxyHttp for TokenGate {
             clear_cookie: false,
             token: None,
             decision: None,
+            token_failed: false,
             error: None,
+            _in_flight: self.app.in_flight.enter(),
         }
     }
 
@@ -218,7 +224,11 @@ impl ProxyHttp for TokenGate {
             route = %route,
             status,
             latency_ms = format_args!("{latency_ms:.2}"),
-            token = ctx.decision.map(Decision::as_str).unwrap_or(if ctx.error.is_some() { "failed" } else { "none" }),
+            token = match (ctx.decision, ctx.token_failed) {
+                (Some(d), _) => d.as_str(),
+                (None, true) => "failed",
+                (None, false) => "none",
+            },
             error = ctx.error.as_deref().unwrap_or(""),
             upstream_error = e.map(|e| e.etype().as_str()).unwrap_or(""),
             "request"
@@ -270,11 +280,26 @@ impl TokenGate {
             &loaded.keys,
             &loaded.lifetime,
             t,
+            loaded.reference_cookie,
         );
         let read = limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
         ctx.cookie_chunks = read.chunks().to_vec();
         let view = match read {
             CookieSession::Valid { session: s, .. } => self.app.broker.resolve(*s),
+            CookieSession::Reference { sid, .. } => {
+                match self
+                    .app
+                    .broker
+                    .resolve_reference(&sid, &loaded.keys, &loaded.lifetime)
+                    .await
+                {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session store unavailable");
+                        return Some(outcome::store_unavailable());
+                    }
+                }
+            }
             CookieSession::Absent => None,
             CookieSession::Unusable { reason, .. } => {
                 self.app
@@ -312,7 +337,9 @@ impl TokenGate {
         }
 
         if loaded.lifetime.needs_touch(&view.session, t) {
-            self.app.broker.update(&mut view, |s| s.last_seen = t);
+            if let Err(e) = self.app.broker.touch(&mut view, &loaded.lifetime).await {
+                tracing::warn!(error = %e, "could not extend the session's idle timeout");
+            }
         }
         let need = TokenNeed {
             route: &route.name,
@@ -327,7 +354,16 @@ impl TokenGate {
         let result = self
             .app
             .broker
-            .token_for(&mut view, need, loaded.policy, &loaded.config.provider)
+            .token_for(
+                &mut view,
+                need,
+                Settings {
+                    policy: loaded.policy,
+                    provider: &loaded.config.provider,
+                    keys: &loaded.keys,
+                    lifetime: &loaded.lifetime,
+                },
+            )
             .await;
         ctx.view = Some(view);
         match result {
@@ -337,6 +373,7 @@ impl TokenGate {
                 None
             }
             Err(e) => {
+                ctx.token_failed = true;
                 if e == crate::tokens::broker::TokenError::SessionExpired {
                     ctx.clear_cookie = true;
                 }

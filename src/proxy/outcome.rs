@@ -24,7 +24,14 @@ pub fn reply_for(e: &TokenError) -> Reply {
             403,
             json!({ "error": "insufficient_scope", "missing": missing.to_string() }),
         ),
+        TokenError::StoreUnavailable => store_unavailable(),
+        TokenError::Busy => Reply::error(503, "session_busy").with_header("retry-after", "1"),
     }
+}
+
+/// Redis did not answer: the session cannot be read or written right now.
+pub fn store_unavailable() -> Reply {
+    Reply::error(503, "session_store_unavailable").with_header("retry-after", "2")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::session::codec::{join_chunks, KeyRing};
 use crate::session::cookies::{self, CookieAttrs};
 use crate::session::model::{Session, UnixSeconds};
+use crate::session::store::reference_purpose;
 use http::HeaderMap;
 use std::time::Duration;
 
@@ -57,6 +58,11 @@ pub enum CookieSession {
         session: Box<Session>,
         chunks: Vec<usize>,
     },
+    /// `store: redis`: the cookie names a session held in Redis.
+    Reference {
+        sid: String,
+        chunks: Vec<usize>,
+    },
 }
 
 impl CookieSession {
@@ -64,18 +70,22 @@ impl CookieSession {
     pub fn chunks(&self) -> &[usize] {
         match self {
             CookieSession::Absent => &[],
-            CookieSession::Unusable { chunks, .. } | CookieSession::Valid { chunks, .. } => chunks,
+            CookieSession::Unusable { chunks, .. }
+            | CookieSession::Valid { chunks, .. }
+            | CookieSession::Reference { chunks, .. } => chunks,
         }
     }
 }
 
-/// Finds, joins, opens and checks the session cookie `name`.
+/// Finds, joins, opens and checks the session cookie `name`. With `reference` (the redis store)
+/// the cookie holds only a session id.
 pub fn read(
     headers: &HeaderMap,
     name: &str,
     keys: &KeyRing,
     lifetime: &Lifetime,
     now: UnixSeconds,
+    reference: bool,
 ) -> CookieSession {
     let pairs: Vec<(&str, &str)> = headers
         .get_all(http::header::COOKIE)
@@ -108,6 +118,21 @@ pub fn read(
             }
         }
     };
+    if reference {
+        return match keys.open(&reference_purpose(name), &joined) {
+            Err(e) => CookieSession::Unusable {
+                reason: e.reason(),
+                chunks,
+            },
+            Ok(raw) => match String::from_utf8(raw) {
+                Ok(sid) if plausible_sid(&sid) => CookieSession::Reference { sid, chunks },
+                _ => CookieSession::Unusable {
+                    reason: "payload",
+                    chunks,
+                },
+            },
+        };
+    }
     match keys.open_session(name, &joined) {
         Err(e) => CookieSession::Unusable {
             reason: e.reason(),
@@ -121,6 +146,14 @@ pub fn read(
             },
         },
     }
+}
+
+/// Session ids are what `new_session_id` makes: 22 base64url characters.
+fn plausible_sid(sid: &str) -> bool {
+    sid.len() == 22
+        && sid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The `Set-Cookie` values that store `sealed` and clear chunks the request had that it no

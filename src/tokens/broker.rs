@@ -15,26 +15,43 @@
 //!
 //! Only sessions that changed in this process are in the map; a request whose cookie is current
 //! costs one map lookup.
+//!
+//! With `store: redis` the session lives in Redis and the same steps hold across replicas: after
+//! the local turn, the replica takes the session's Redis lock (owner token, expiry, extended while
+//! the exchange runs), reads the session *again from Redis*, and writes the new version back before
+//! releasing the lock.
 
 use super::cache::{self, Selection};
-use super::client::TokenClient;
+use super::client::{ExchangeReport, TokenClient};
 use super::response::Exchange;
 use super::scope::Scope;
 use crate::config::ProviderConfig;
 use crate::metrics::Metrics;
-use crate::session::codec::CodecError;
+use crate::proxy::session_cookie::Lifetime;
+use crate::session::codec::{CodecError, KeyRing};
 use crate::session::model::{now, Session, TokenSet};
+use crate::session::store::{LockToken, RedisStore, StoreError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a session's latest state is kept after its last use, and how many are kept.
 const LATEST_TIME_TO_IDLE: Duration = Duration::from_secs(15 * 60);
 const LATEST_MAX_SESSIONS: u64 = 200_000;
+/// The map's memory bound. A session with three ~900-byte access tokens and an ID token costs
+/// about 7.5 KB in the map (measured by `benches/latest.rs`), so this holds about 35 000 changed
+/// sessions; evicting one is safe once its browser has the latest cookie, which is nearly always.
+const LATEST_MAX_BYTES: u64 = 256 * 1024 * 1024;
 /// A failed exchange is shared with the requests that were waiting for it for this long, so a
 /// burst during an outage makes one call instead of one per request.
 const FAILURE_SHARING: Duration = Duration::from_secs(2);
 /// `Retry-After` when the provider did not say.
 const DEFAULT_RETRY_AFTER: u64 = 5;
+/// How long a request waits for another replica's exchange before answering `503`.
+const REDIS_LOCK_WAIT_EXTRA: Duration = Duration::from_secs(5);
+/// The Redis lock outlives the exchange's own time limit by this much.
+const REDIS_LOCK_MARGIN: Duration = Duration::from_secs(5);
 
 /// What one route needs.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +66,15 @@ pub struct TokenNeed<'a> {
 pub struct TokenPolicy {
     pub leeway: u64,
     pub max_cached: usize,
+}
+
+/// What an exchange needs from the current config.
+#[derive(Clone, Copy)]
+pub struct Settings<'a> {
+    pub policy: TokenPolicy,
+    pub provider: &'a ProviderConfig,
+    pub keys: &'a KeyRing,
+    pub lifetime: &'a Lifetime,
 }
 
 /// How the token for a request was obtained (logged per request).
@@ -86,6 +112,10 @@ pub enum TokenError {
     InsufficientScope {
         missing: Scope,
     },
+    /// Redis did not answer.
+    StoreUnavailable,
+    /// Another replica held the session's refresh lock for longer than a request may wait.
+    Busy,
 }
 
 impl TokenError {
@@ -98,6 +128,8 @@ impl TokenError {
             TokenError::InvalidResponse => "token_endpoint_invalid_response",
             TokenError::AudienceMismatch => "audience_mismatch",
             TokenError::InsufficientScope { .. } => "insufficient_scope",
+            TokenError::StoreUnavailable => "session_store_unavailable",
+            TokenError::Busy => "session_busy",
         }
     }
 }
@@ -117,11 +149,17 @@ struct RecentFailure {
     error: TokenError,
 }
 
+/// `(audience, scope)`: what one exchange is for.
+type NeedKey = (Option<String>, Scope);
+
 /// One session's coordination point.
 pub struct SessionSlot {
     state: Mutex<SlotState>,
-    /// Serialises token-endpoint calls of this session (one refresh token, one user at a time).
-    exchange: tokio::sync::Mutex<()>,
+    /// Serialises token-endpoint calls of this session (one refresh token, one at a time):
+    /// taken exclusively, or shared together with a per-need lock when the provider is known
+    /// not to rotate refresh tokens.
+    exchange: tokio::sync::RwLock<()>,
+    per_need: Mutex<HashMap<NeedKey, Arc<tokio::sync::Mutex<()>>>>,
     /// The sealed cookie value of the latest version, so fifty concurrent responses encrypt once.
     sealed: Mutex<Option<(u64, Arc<str>)>>,
     failure: Mutex<Option<RecentFailure>>,
@@ -131,10 +169,42 @@ impl SessionSlot {
     fn new(session: Arc<Session>) -> Self {
         SessionSlot {
             state: Mutex::new(SlotState::Live(session)),
-            exchange: tokio::sync::Mutex::new(()),
+            exchange: tokio::sync::RwLock::new(()),
+            per_need: Mutex::new(HashMap::new()),
             sealed: Mutex::new(None),
             failure: Mutex::new(None),
         }
+    }
+
+    /// Approximate bytes this slot holds, for the map's memory bound (taken when it is inserted).
+    fn weight(&self) -> u32 {
+        let session_bytes = match self.current() {
+            SlotState::Ended => 0,
+            SlotState::Live(s) => {
+                let tokens: usize = s
+                    .primary
+                    .iter()
+                    .chain(s.extra.iter())
+                    .map(|t| t.access_token.len() + 200)
+                    .sum();
+                tokens
+                    + s.refresh_token.as_ref().map_or(0, String::len)
+                    + s.id_token.as_ref().map_or(0, String::len)
+            }
+        };
+        // Slot, locks, map entry and sealed cookie overhead.
+        u32::try_from(session_bytes + 1024).unwrap_or(u32::MAX)
+    }
+
+    /// The lock that serialises exchanges for one `(audience, scope)` of this session.
+    fn need_lock(&self, need: TokenNeed<'_>) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = match self.per_need.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry((need.audience.map(str::to_owned), need.scope.clone()))
+            .or_default()
+            .clone()
     }
 
     fn current(&self) -> SlotState {
@@ -188,22 +258,98 @@ pub struct Broker {
     latest: moka::sync::Cache<String, Arc<SessionSlot>>,
     client: TokenClient,
     metrics: Arc<Metrics>,
+    redis: Option<RedisStore>,
+    /// `UNKNOWN`, `ROTATES` or `DOES_NOT_ROTATE`: whether exchanges of one session may overlap.
+    rotation: AtomicU8,
+    /// Redis sessions whose expiry was moved recently (idle timeout), so a busy session does
+    /// not cost a Redis write per request.
+    touched: moka::sync::Cache<String, ()>,
 }
 
 impl Broker {
-    pub fn new(client: TokenClient, metrics: Arc<Metrics>) -> Self {
+    /// `redis`: the shared store, or `None` for the cookie store.
+    pub fn new(client: TokenClient, metrics: Arc<Metrics>, redis: Option<RedisStore>) -> Self {
         Broker {
             latest: moka::sync::Cache::builder()
-                .max_capacity(LATEST_MAX_SESSIONS)
+                .max_capacity(LATEST_MAX_BYTES)
+                .weigher(|_sid: &String, slot: &Arc<SessionSlot>| slot.weight())
                 .time_to_idle(LATEST_TIME_TO_IDLE)
                 .build(),
             client,
             metrics,
+            redis,
+            rotation: AtomicU8::new(UNKNOWN),
+            touched: moka::sync::Cache::builder()
+                .max_capacity(LATEST_MAX_SESSIONS)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
         }
     }
 
     pub fn client(&self) -> &TokenClient {
         &self.client
+    }
+
+    pub fn redis(&self) -> Option<&RedisStore> {
+        self.redis.as_ref()
+    }
+
+    /// The session a cookie *refers to* (redis store): `Ok(None)` when Redis no longer has it.
+    pub async fn resolve_reference(
+        &self,
+        sid: &str,
+        keys: &KeyRing,
+        lifetime: &Lifetime,
+    ) -> Result<Option<SessionView>, StoreError> {
+        let Some(store) = &self.redis else {
+            return Ok(None);
+        };
+        let Some(session) = store.load(keys, sid).await? else {
+            return Ok(None);
+        };
+        // The idle timeout is the record's expiry in Redis (moved by `touch`); only the
+        // absolute lifetime is checked here.
+        let absolute_only = Lifetime {
+            idle: None,
+            ..*lifetime
+        };
+        if absolute_only.expired(&session, now()).is_some() {
+            return Ok(None);
+        }
+        let cookie_version = session.version;
+        Ok(Some(SessionView {
+            session: Arc::new(session),
+            cookie_version,
+            slot: None,
+        }))
+    }
+
+    /// Keeps an idle-timeout session alive: in the cookie store a new version with `last_seen`;
+    /// in Redis only the record's expiry moves (rewriting it could overwrite a refresh token
+    /// another replica just stored).
+    pub async fn touch(
+        &self,
+        view: &mut SessionView,
+        lifetime: &Lifetime,
+    ) -> Result<(), StoreError> {
+        let t = now();
+        match &self.redis {
+            None => {
+                self.update(view, |s| s.last_seen = t);
+                Ok(())
+            }
+            Some(store) => {
+                // At most one expiry update per session per minute and process.
+                if self.touched.contains_key(&view.session.sid) {
+                    return Ok(());
+                }
+                store
+                    .touch(&view.session, record_ttl(lifetime, &view.session, t))
+                    .await?;
+                self.touched.insert(view.session.sid.clone(), ());
+                Ok(())
+            }
+        }
     }
 
     /// The session a request works from, or `None` when the provider ended it.
@@ -264,16 +410,10 @@ impl Broker {
         &self,
         view: &mut SessionView,
         need: TokenNeed<'_>,
-        policy: TokenPolicy,
-        provider: &ProviderConfig,
+        settings: Settings<'_>,
     ) -> Result<(String, Decision), TokenError> {
-        match cache::select(
-            &view.session,
-            need.audience,
-            need.scope,
-            now(),
-            policy.leeway,
-        ) {
+        let leeway = settings.policy.leeway;
+        match cache::select(&view.session, need.audience, need.scope, now(), leeway) {
             Selection::Hit(t) => {
                 self.metrics.token_cache.with_label_values(&["hit"]).inc();
                 return Ok((t.access_token.clone(), Decision::Hit));
@@ -288,113 +428,346 @@ impl Broker {
 
         let slot = self.slot_for(view);
         let waited_since = Instant::now();
-        let _turn = slot.exchange.lock().await;
+        match &self.redis {
+            None if self.rotation.load(Ordering::Relaxed) == DOES_NOT_ROTATE => {
+                // Nothing to reuse: different needs may be exchanged at once; the same need
+                // still shares one exchange.
+                let _shared = slot.exchange.read().await;
+                let need_lock = slot.need_lock(need);
+                let _turn = need_lock.lock().await;
+                self.exchange_in_memory(&slot, view, need, settings, waited_since)
+                    .await
+            }
+            None => {
+                let _turn = slot.exchange.write().await;
+                self.exchange_in_memory(&slot, view, need, settings, waited_since)
+                    .await
+            }
+            Some(store) => {
+                let _turn = slot.exchange.write().await;
+                let sid = view.session.sid.clone();
+                let lock_ttl = settings.provider.timeout + REDIS_LOCK_MARGIN;
+                let lock = acquire(
+                    store,
+                    &sid,
+                    lock_ttl,
+                    settings.provider.timeout + REDIS_LOCK_WAIT_EXTRA,
+                )
+                .await?;
+                let result = self
+                    .exchange_in_redis(
+                        store,
+                        &slot,
+                        view,
+                        need,
+                        settings,
+                        waited_since,
+                        &lock,
+                        lock_ttl,
+                    )
+                    .await;
+                if let Err(e) = store.unlock(&sid, lock).await {
+                    tracing::warn!(error = %e, "could not release the session's refresh lock; it expires by itself");
+                }
+                result
+            }
+        }
+    }
 
+    /// The cookie store: the latest state is this process's slot. The outcome is applied to the
+    /// slot's state *at commit time*, so exchanges that ran in parallel (a provider that does not
+    /// rotate) all keep what they added.
+    async fn exchange_in_memory(
+        &self,
+        slot: &SessionSlot,
+        view: &mut SessionView,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+    ) -> Result<(String, Decision), TokenError> {
         // Our turn: work from the latest state, never from what we read before waiting.
         let session = match slot.current() {
             SlotState::Ended => return Err(TokenError::SessionExpired),
             SlotState::Live(s) => s,
         };
         view.session = session.clone();
-        match cache::select(&session, need.audience, need.scope, now(), policy.leeway) {
+        if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
+            return done;
+        }
+        let report = match self.call(&session, need, settings, || async {}).await {
+            Ok(r) => r,
+            Err(ended) => {
+                slot.set(SlotState::Ended);
+                return Err(ended);
+            }
+        };
+        let meta = ReportMeta::of(&report);
+        let result = {
+            let mut state = match slot.state.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            match &*state {
+                SlotState::Ended => Err(TokenError::SessionExpired),
+                SlotState::Live(current) => {
+                    let (next, result) =
+                        self.apply(current, need, settings.policy, report.exchange);
+                    match next {
+                        Next::Keep => {}
+                        Next::Ended => *state = SlotState::Ended,
+                        Next::Version(next) => {
+                            let next = Arc::new(*next);
+                            *state = SlotState::Live(next.clone());
+                            view.session = next;
+                        }
+                    }
+                    result
+                }
+            }
+        };
+        self.finish(slot, need, meta, result)
+    }
+
+    /// The redis store: under the Redis lock, the latest state is what Redis holds now.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange_in_redis(
+        &self,
+        store: &RedisStore,
+        slot: &SessionSlot,
+        view: &mut SessionView,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+        lock: &LockToken,
+        lock_ttl: Duration,
+    ) -> Result<(String, Decision), TokenError> {
+        let sid = view.session.sid.clone();
+        let stored = match store.load(settings.keys, &sid).await {
+            Err(_) => return Err(TokenError::StoreUnavailable),
+            Ok(None) => {
+                slot.set(SlotState::Ended);
+                return Err(TokenError::SessionExpired);
+            }
+            Ok(Some(s)) => Arc::new(s),
+        };
+        // A version this replica obtained but could not store (Redis failed right after the
+        // exchange) holds the newest refresh token: store it now, and work from it.
+        let session = match slot.current() {
+            SlotState::Live(unsaved) if unsaved.version > stored.version => {
+                let ttl = record_ttl(settings.lifetime, &unsaved, now());
+                if store.save(settings.keys, &unsaved, ttl).await.is_err() {
+                    return Err(TokenError::StoreUnavailable);
+                }
+                tracing::info!("stored a session version kept while Redis was failing");
+                unsaved
+            }
+            _ => stored,
+        };
+        view.session = session.clone();
+        if let Some(done) = self.reselect(slot, &session, need, settings, waited_since) {
+            return done;
+        }
+        let keep_lock = || async {
+            if !matches!(store.extend(&sid, lock, lock_ttl).await, Ok(true)) {
+                tracing::warn!("the session's refresh lock could not be extended");
+            }
+        };
+        let (next, result, meta) = match self.call(&session, need, settings, keep_lock).await {
+            Ok(report) => {
+                let meta = ReportMeta::of(&report);
+                let (next, result) = self.apply(&session, need, settings.policy, report.exchange);
+                (next, result, Some(meta))
+            }
+            Err(ended) => (Next::Ended, Err(ended), None),
+        };
+        match next {
+            Next::Keep => {}
+            Next::Ended => {
+                slot.set(SlotState::Ended);
+                if let Err(e) = store.delete(&session).await {
+                    tracing::warn!(error = %e, "could not delete an ended session from Redis");
+                }
+            }
+            Next::Version(next) => {
+                let ttl = record_ttl(settings.lifetime, &next, now());
+                // The new version must be stored before the lock is released: a rotated
+                // refresh token that is lost makes the next exchange a reuse.
+                let mut saved = store.save(settings.keys, &next, ttl).await;
+                if saved.is_err() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    saved = store.save(settings.keys, &next, ttl).await;
+                }
+                let next = Arc::new(*next);
+                if let Err(e) = saved {
+                    // Keep it here: the next exchange on this replica stores it first, instead
+                    // of presenting the refresh token the provider has already consumed.
+                    tracing::error!(error = %e, "could not store the session's new version in Redis; kept in memory");
+                    slot.set(SlotState::Live(next));
+                    return Err(TokenError::StoreUnavailable);
+                }
+                slot.set(SlotState::Live(next.clone()));
+                view.session = next;
+            }
+        }
+        match meta {
+            Some(meta) => self.finish(slot, need, meta, result),
+            None => result,
+        }
+    }
+
+    /// After waiting for our turn: another request's result, when it serves this need.
+    fn reselect(
+        &self,
+        slot: &SessionSlot,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+    ) -> Option<Result<(String, Decision), TokenError>> {
+        match cache::select(
+            session,
+            need.audience,
+            need.scope,
+            now(),
+            settings.policy.leeway,
+        ) {
             Selection::Hit(t) => {
                 self.metrics.refresh_coalesced.inc();
                 tracing::debug!(route = need.route, "token obtained by a concurrent request");
-                return Ok((t.access_token.clone(), Decision::Coalesced));
+                return Some(Ok((t.access_token.clone(), Decision::Coalesced)));
             }
             Selection::NarrowGrant { missing } => {
                 self.metrics.refresh_coalesced.inc();
-                return Err(TokenError::InsufficientScope { missing });
+                return Some(Err(TokenError::InsufficientScope { missing }));
             }
             Selection::Miss => {}
         }
-        if let Some(err) = shared_failure(&slot, need, waited_since) {
+        if let Some(err) = shared_failure(slot, need, waited_since) {
             self.metrics.refresh_coalesced.inc();
-            return Err(err);
+            return Some(Err(err));
         }
+        None
+    }
+
+    /// One token-endpoint call with the session's refresh token (metrics included).
+    /// `heartbeat` runs periodically while the call is in flight (the Redis lock). `Err`: the
+    /// session has no refresh token, so it is over.
+    async fn call<F, Fut>(
+        &self,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        heartbeat: F,
+    ) -> Result<ExchangeReport, TokenError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let Some(refresh_token) = session.refresh_token.as_deref() else {
-            slot.set(SlotState::Ended);
             self.metrics
                 .sessions_cleared
                 .with_label_values(&["no_refresh_token"])
                 .inc();
             return Err(TokenError::SessionExpired);
         };
-
-        let report = self
+        let call = self
             .client
-            .refresh(provider, refresh_token, need.audience, need.scope)
-            .await;
+            .refresh(settings.provider, refresh_token, need.audience, need.scope);
+        tokio::pin!(call);
+        let beat_every = (settings.provider.timeout / 3).max(Duration::from_millis(200));
+        let report = loop {
+            tokio::select! {
+                r = &mut call => break r,
+                _ = tokio::time::sleep(beat_every) => heartbeat().await,
+            }
+        };
         self.metrics
             .token_duration
             .with_label_values(&[need.route])
             .observe(report.elapsed.as_secs_f64());
-        let outcome = outcome_label(&report.exchange);
         self.metrics
             .token_requests
-            .with_label_values(&[need.route, outcome])
+            .with_label_values(&[need.route, outcome_label(&report.exchange)])
             .inc();
-
-        let result = self.apply(&slot, view, &session, need, policy, report.exchange);
-        match &result {
-            Ok(_) => {
-                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained")
-            }
-            Err(e) => {
-                let e = match e {
-                    TokenError::Unavailable { .. } => TokenError::Unavailable {
-                        retry_after: report
-                            .retry_after
-                            .map(|s| s.clamp(1, 300))
-                            .unwrap_or(DEFAULT_RETRY_AFTER),
-                    },
-                    other => other.clone(),
-                };
-                tracing::warn!(
-                    route = need.route,
-                    audience = need.audience.unwrap_or(""),
-                    error = e.code(),
-                    detail = report.transport_error.as_deref().unwrap_or(outcome),
-                    "token exchange failed"
-                );
-                if let Ok(mut f) = slot.failure.lock() {
-                    *f = Some(RecentFailure {
-                        audience: need.audience.map(str::to_owned),
-                        scope: need.scope.clone(),
-                        at: Instant::now(),
-                        error: e.clone(),
-                    });
-                }
-                return Err(e);
-            }
-        }
-        result
+        self.learn_rotation(refresh_token, &report.exchange);
+        Ok(report)
     }
 
-    /// Records what an exchange produced as the session's next version.
-    fn apply(
+    /// Logs the outcome and shares a failure with the requests waiting for the same need.
+    fn finish(
         &self,
         slot: &SessionSlot,
-        view: &mut SessionView,
+        need: TokenNeed<'_>,
+        meta: ReportMeta,
+        result: Result<(String, Decision), TokenError>,
+    ) -> Result<(String, Decision), TokenError> {
+        let e = match result {
+            Ok(ok) => {
+                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained");
+                return Ok(ok);
+            }
+            Err(TokenError::Unavailable { .. }) => TokenError::Unavailable {
+                retry_after: meta
+                    .retry_after
+                    .map(|s| s.clamp(1, 300))
+                    .unwrap_or(DEFAULT_RETRY_AFTER),
+            },
+            Err(other) => other,
+        };
+        tracing::warn!(
+            route = need.route,
+            audience = need.audience.unwrap_or(""),
+            error = e.code(),
+            detail = meta.transport_error.as_deref().unwrap_or(meta.outcome),
+            "token exchange failed"
+        );
+        if let Ok(mut f) = slot.failure.lock() {
+            *f = Some(RecentFailure {
+                audience: need.audience.map(str::to_owned),
+                scope: need.scope.clone(),
+                at: Instant::now(),
+                error: e.clone(),
+            });
+        }
+        Err(e)
+    }
+
+    /// Whether the provider rotates refresh tokens, as far as answers have shown. One rotating
+    /// answer makes it "rotates" for good (parallel exchanges would then be reuse).
+    fn learn_rotation(&self, presented: &str, exchange: &Exchange) {
+        if let Exchange::Success { refresh_token, .. } = exchange {
+            let rotated = refresh_token.as_deref().is_some_and(|rt| rt != presented);
+            if rotated {
+                self.rotation.store(ROTATES, Ordering::Relaxed);
+            } else {
+                let _ = self.rotation.compare_exchange(
+                    UNKNOWN,
+                    DOES_NOT_ROTATE,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+        }
+    }
+
+    /// What an exchange's outcome makes of the session, and the request's answer.
+    fn apply(
+        &self,
         session: &Session,
         need: TokenNeed<'_>,
         policy: TokenPolicy,
         exchange: Exchange,
-    ) -> Result<(String, Decision), TokenError> {
-        let commit = |next: Session, view: &mut SessionView| {
-            let next = Arc::new(next);
-            slot.set(SlotState::Live(next.clone()));
-            view.session = next;
-        };
+    ) -> (Next, Result<(String, Decision), TokenError>) {
         // Whatever else happens, a rotated refresh token is kept: dropping it would make the next
         // exchange a reuse.
-        let keep_rotated = |rotated: Option<String>, view: &mut SessionView| {
-            if let Some(rt) = rotated {
+        let keep_rotated = |rotated: Option<String>| match rotated {
+            Some(rt) => {
                 let mut next = session.clone();
                 next.refresh_token = Some(rt);
                 next.version = session.version + 1;
-                commit(next, view);
+                Next::Version(Box::new(next))
             }
+            None => Next::Keep,
         };
         match exchange {
             Exchange::Success {
@@ -428,39 +801,41 @@ impl Broker {
                     policy.leeway,
                     policy.max_cached,
                 );
-                commit(next, view);
-                if covers {
+                let result = if covers {
                     Ok((access_token, Decision::Refreshed))
                 } else {
                     Err(TokenError::InsufficientScope { missing })
-                }
+                };
+                (Next::Version(Box::new(next)), result)
             }
             Exchange::InvalidGrant => {
-                slot.set(SlotState::Ended);
                 self.metrics
                     .sessions_cleared
                     .with_label_values(&["invalid_grant"])
                     .inc();
-                Err(TokenError::SessionExpired)
+                (Next::Ended, Err(TokenError::SessionExpired))
             }
-            Exchange::Unavailable { .. } => Err(TokenError::Unavailable {
-                retry_after: DEFAULT_RETRY_AFTER,
-            }),
+            Exchange::Unavailable { .. } => (
+                Next::Keep,
+                Err(TokenError::Unavailable {
+                    retry_after: DEFAULT_RETRY_AFTER,
+                }),
+            ),
             Exchange::Denied {
                 code,
                 refresh_token,
-            } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::Denied { code })
-            }
-            Exchange::InvalidResponse { refresh_token, .. } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::InvalidResponse)
-            }
-            Exchange::AudienceMismatch { refresh_token } => {
-                keep_rotated(refresh_token, view);
-                Err(TokenError::AudienceMismatch)
-            }
+            } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::Denied { code }),
+            ),
+            Exchange::InvalidResponse { refresh_token, .. } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::InvalidResponse),
+            ),
+            Exchange::AudienceMismatch { refresh_token } => (
+                keep_rotated(refresh_token),
+                Err(TokenError::AudienceMismatch),
+            ),
         }
     }
 
@@ -480,6 +855,8 @@ impl Broker {
         };
         match slot.current() {
             SlotState::Ended => CookieUpdate::Clear,
+            // In Redis the cookie is only a reference: it never changes.
+            SlotState::Live(_) if self.redis.is_some() => CookieUpdate::Unchanged,
             SlotState::Live(s) if s.version == view.cookie_version => CookieUpdate::Unchanged,
             SlotState::Live(s) => {
                 let mut sealed = match slot.sealed.lock() {
@@ -521,7 +898,8 @@ impl Broker {
             None => {
                 let slot = SessionSlot {
                     state: Mutex::new(SlotState::Ended),
-                    exchange: tokio::sync::Mutex::new(()),
+                    exchange: tokio::sync::RwLock::new(()),
+                    per_need: Mutex::new(HashMap::new()),
                     sealed: Mutex::new(None),
                     failure: Mutex::new(None),
                 };
@@ -557,5 +935,72 @@ fn outcome_label(e: &Exchange) -> &'static str {
         Exchange::Denied { .. } => "denied",
         Exchange::InvalidResponse { .. } => "invalid_response",
         Exchange::AudienceMismatch { .. } => "audience_mismatch",
+    }
+}
+
+/// What `finish` needs of a report after its exchange was applied.
+struct ReportMeta {
+    retry_after: Option<u64>,
+    transport_error: Option<String>,
+    outcome: &'static str,
+}
+
+impl ReportMeta {
+    fn of(r: &ExchangeReport) -> Self {
+        ReportMeta {
+            retry_after: r.retry_after,
+            transport_error: r.transport_error.clone(),
+            outcome: outcome_label(&r.exchange),
+        }
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const ROTATES: u8 = 1;
+const DOES_NOT_ROTATE: u8 = 2;
+
+/// What an exchange makes of the session.
+enum Next {
+    /// Nothing changed.
+    Keep,
+    /// A new version to store.
+    Version(Box<Session>),
+    /// The provider ended the session.
+    Ended,
+}
+
+/// How long a Redis record lives from `now`: to the end of the absolute lifetime, or sooner by
+/// the idle timeout.
+pub fn record_ttl(lifetime: &Lifetime, s: &Session, now: u64) -> Duration {
+    let absolute = lifetime.max_age(s, now);
+    let secs = match lifetime.idle {
+        Some(idle) => absolute.min(idle.as_secs()),
+        None => absolute,
+    };
+    Duration::from_secs(secs.max(1))
+}
+
+/// Takes the session's Redis lock, waiting (bounded) while another replica holds it.
+async fn acquire(
+    store: &RedisStore,
+    sid: &str,
+    ttl: Duration,
+    wait: Duration,
+) -> Result<LockToken, TokenError> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match store.try_lock(sid, ttl).await {
+            Ok(Some(lock)) => return Ok(lock),
+            Ok(None) if Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Ok(None) => return Err(TokenError::Busy),
+            Err(e) => {
+                tracing::warn!(error = %e, "session store unavailable while taking the refresh lock");
+                return Err(TokenError::StoreUnavailable);
+            }
+        }
     }
 }

@@ -21,9 +21,15 @@ impl Gateway {
     /// Starts `tokengate run --config <tmp>/routes.yaml` and waits until its listener accepts
     /// TCP. Panics (with the gateway's logs) when it exits or is not up within 20 s.
     pub fn start(yaml: &str) -> Gateway {
+        Gateway::start_with(yaml, &["run"], &[])
+    }
+
+    /// [`Gateway::start`] with other arguments (e.g. `--log-format json`) and extra environment
+    /// variables (e.g. a more verbose `RUST_LOG`).
+    pub fn start_with(yaml: &str, args: &[&str], env: &[(&str, &str)]) -> Gateway {
         let port = listen_port(yaml);
         let dir = tempfile::tempdir().expect("tempdir");
-        let child = spawn(&dir, yaml, &["run"]);
+        let child = spawn(&dir, yaml, args, env);
         let mut gw = Gateway { child, dir, port };
         blocking(|| gw.wait_ready());
         gw
@@ -33,7 +39,7 @@ impl Gateway {
     /// Panics when it is still running after 20 s (it accepted the config).
     pub fn start_expect_fail(yaml: &str) -> (ExitStatus, String) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = spawn(&dir, yaml, &["run"]);
+        let mut child = spawn(&dir, yaml, &["run"], &[]);
         let status = blocking(|| wait_exit(&mut child));
         let logs = std::fs::read_to_string(dir.path().join("gateway.log")).unwrap_or_default();
         match status {
@@ -69,6 +75,37 @@ impl Gateway {
         self.dir.path().join("gateway.log")
     }
 
+    /// The config file the gateway runs from; rewriting it provokes a reload.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("routes.yaml")
+    }
+
+    /// Sends the signal `name` (`TERM`, `HUP`, ...) to the gateway process.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} failed: {status}");
+    }
+
+    /// Waits up to `limit` for the gateway to exit; `None` when it is still running.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let child = &mut self.child;
+        blocking(|| {
+            let deadline = Instant::now() + limit;
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Some(status);
+                }
+                if Instant::now() > deadline {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    }
+
     fn wait_ready(&mut self) {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         let deadline = Instant::now() + STARTUP_LIMIT;
@@ -100,9 +137,9 @@ impl Drop for Gateway {
     }
 }
 
-/// Writes the config and spawns the binary with `args` + `--config <file>`, both output streams
-/// into `<dir>/gateway.log`.
-fn spawn(dir: &tempfile::TempDir, yaml: &str, args: &[&str]) -> Child {
+/// Writes the config and spawns the binary with `args` + `--config <file>`, `RUST_LOG=debug`
+/// overridden by `env`, both output streams into `<dir>/gateway.log`.
+fn spawn(dir: &tempfile::TempDir, yaml: &str, args: &[&str], env: &[(&str, &str)]) -> Child {
     let config = dir.path().join("routes.yaml");
     std::fs::write(&config, yaml).expect("write config");
     let log = File::create(dir.path().join("gateway.log")).expect("create log file");
@@ -118,6 +155,7 @@ fn spawn(dir: &tempfile::TempDir, yaml: &str, args: &[&str]) -> Child {
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log2))
+        .envs(env.iter().copied())
         .spawn()
         .expect("spawn tokengate")
 }
@@ -150,7 +188,7 @@ fn listen_port(yaml: &str) -> u16 {
 }
 
 /// Runs blocking waits without starving the async test's runtime (the mock servers run on it).
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

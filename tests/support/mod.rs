@@ -13,7 +13,10 @@ pub mod echo;
 pub mod gateway;
 pub mod provider;
 pub mod raw;
+pub mod redis_scenario;
+pub mod redis_server;
 pub mod scenario;
+pub mod signing;
 
 #[allow(unused_imports)]
 pub use cookie::{
@@ -58,6 +61,12 @@ pub struct ConfigBuilder {
     pub expiry_leeway: &'static str,
     pub max_cached: usize,
     pub routes_yaml: String,
+    /// `session.store: redis` with this `session.redis_url`; `None`: the cookie store.
+    pub redis_url: Option<String>,
+    /// `session.idle_timeout`, when set.
+    pub idle_timeout: Option<&'static str>,
+    /// `server.admin_listen` on this loopback port, when set.
+    pub admin_port: Option<u16>,
 }
 
 impl ConfigBuilder {
@@ -71,7 +80,41 @@ impl ConfigBuilder {
             expiry_leeway: "60s",
             max_cached: 4,
             routes_yaml: routes_yaml.to_owned(),
+            redis_url: None,
+            idle_timeout: None,
+            admin_port: None,
         }
+    }
+
+    /// `session.store: redis` with `url` as `session.redis_url`.
+    pub fn redis(mut self, url: &str) -> Self {
+        self.redis_url = Some(url.to_owned());
+        self
+    }
+
+    pub fn idle_timeout(mut self, v: &'static str) -> Self {
+        self.idle_timeout = Some(v);
+        self
+    }
+
+    /// An admin listener on a free loopback port (see [`ConfigBuilder::admin_url`]).
+    pub fn with_admin(mut self) -> Self {
+        self.admin_port = Some(free_port());
+        self
+    }
+
+    /// `http://127.0.0.1:<admin port><path>`; panics when no admin listener is configured.
+    pub fn admin_url(&self, path: &str) -> String {
+        let port = self.admin_port.expect("config has an admin listener");
+        format!("http://127.0.0.1:{port}{path}")
+    }
+
+    /// The same config for another replica: another listener (and admin) port.
+    pub fn replica(&self) -> Self {
+        let mut next = self.clone();
+        next.port = free_port();
+        next.admin_port = self.admin_port.map(|_| free_port());
+        next
     }
 
     pub fn client_auth(mut self, v: &'static str) -> Self {
@@ -96,7 +139,7 @@ impl ConfigBuilder {
   listen: "127.0.0.1:{port}"
   public_url: "http://127.0.0.1:{port}"
   threads: 1
-
+{admin}
 provider:
   issuer: "{issuer}"
   client_id: "{client_id}"
@@ -112,7 +155,7 @@ session:
   cookie_name: {cookie}
   keys: ["{key}"]
   absolute_lifetime: 7d
-
+{session_extra}
 tokens:
   expiry_leeway: {leeway}
   max_cached: {max_cached}
@@ -121,6 +164,11 @@ routes:
 {routes}
 "#,
             port = self.port,
+            admin = self
+                .admin_port
+                .map(|p| format!("  admin_listen: \"127.0.0.1:{p}\"\n"))
+                .unwrap_or_default(),
+            session_extra = self.session_extra(),
             issuer = self.issuer,
             client_id = provider::CLIENT_ID,
             client_secret = provider::CLIENT_SECRET,
@@ -134,6 +182,20 @@ routes:
             max_cached = self.max_cached,
             routes = self.routes_yaml.trim_end(),
         )
+    }
+}
+
+impl ConfigBuilder {
+    /// The `session:` lines for the store and the idle timeout (none for the defaults).
+    fn session_extra(&self) -> String {
+        let mut s = String::new();
+        if let Some(url) = &self.redis_url {
+            s.push_str(&format!("  store: redis\n  redis_url: \"{url}\"\n"));
+        }
+        if let Some(idle) = self.idle_timeout {
+            s.push_str(&format!("  idle_timeout: {idle}\n"));
+        }
+        s
     }
 }
 

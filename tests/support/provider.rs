@@ -88,6 +88,8 @@ struct Inner {
     calls: Vec<TokenCall>,
     reuse_detected: u64,
     jti: u64,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -121,13 +123,15 @@ impl MockProvider {
             calls: Vec::new(),
             reuse_detected: 0,
             jti: 0,
+            in_flight: 0,
+            max_in_flight: 0,
         })));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/oauth/token", post(token))
             .route(
                 "/.well-known/jwks.json",
-                get(|| async { Json(json!({"keys": []})) }),
+                get(|| async { Json(super::signing::jwks()) }),
             )
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
@@ -193,6 +197,11 @@ impl MockProvider {
     }
 
     /// How many times a consumed refresh token was presented again.
+    /// The most token-endpoint calls that were in progress at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().max_in_flight
+    }
+
     pub fn reuse_detected(&self) -> u64 {
         self.shared.lock().reuse_detected
     }
@@ -282,6 +291,16 @@ fn client_authenticated(call: &TokenCall) -> bool {
     call.field("client_id") == Some(CLIENT_ID) && call.field("client_secret") == Some(CLIENT_SECRET)
 }
 
+/// Counts a call as finished however its handler returns.
+struct InFlight(Shared);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.in_flight = inner.in_flight.saturating_sub(1);
+    }
+}
+
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
     let call = TokenCall {
         form: url::form_urlencoded::parse(body.as_bytes())
@@ -295,8 +314,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     let fault = {
         let mut inner = shared.lock();
         inner.calls.push(call.clone());
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
         inner.fault.clone()
     };
+    let _in_flight = InFlight(shared.clone());
     match &fault {
         Some((Fault::Status(code, body), _)) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

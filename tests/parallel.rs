@@ -1,0 +1,230 @@
+//! Issue 4's storms against a mock token endpoint modelled on Auth0 rotation (each exchange
+//! consumes the presented refresh token; presenting a consumed one revokes the family). Each
+//! test fails on a naive gateway: one that refreshes per request makes more calls, one that
+//! does not re-read the latest state after waiting presents a consumed token (reuse), and one
+//! whose responses carry only their own additions loses tokens in a cookie jar.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use support::*;
+
+const AUDIENCES: [&str; 5] = [
+    "https://a.example",
+    "https://b.example",
+    "https://c.example",
+    "https://d.example",
+    "https://e.example",
+];
+
+/// A gateway with one route per audience: `/api/a` → `https://a.example` with scope `read`...
+async fn setup(audiences: usize) -> (MockProvider, EchoUpstream, Gateway) {
+    let provider = MockProvider::start().await;
+    let up = EchoUpstream::start().await;
+    let routes: String = AUDIENCES[..audiences]
+        .iter()
+        .enumerate()
+        .map(|(i, aud)| {
+            route(
+                &format!("r{i}"),
+                &format!("/api/{i}"),
+                &up.url(),
+                &[&format!("audience: \"{aud}\""), "scope: \"read\""],
+            )
+        })
+        .collect();
+    let gw = Gateway::start(&ConfigBuilder::new(&provider, &routes).max_cached(8).build());
+    (provider, up, gw)
+}
+
+/// GET with a cookie header: (status, Set-Cookie values in the order they arrived).
+async fn get(gw: &Gateway, path: &str, cookie: &str) -> (u16, Vec<String>) {
+    let r = client()
+        .get(gw.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("request");
+    (r.status().as_u16(), set_cookies(&r))
+}
+
+/// A browser cookie jar: applies `Set-Cookie` values in arrival order.
+#[derive(Default)]
+struct Jar(HashMap<String, String>);
+
+impl Jar {
+    fn from_header(header: &str) -> Jar {
+        let mut jar = Jar::default();
+        for pair in header.split("; ") {
+            if let Some((n, v)) = pair.split_once('=') {
+                jar.0.insert(n.to_owned(), v.to_owned());
+            }
+        }
+        jar
+    }
+
+    fn apply(&mut self, set_cookies: &[String]) {
+        for sc in set_cookies {
+            let first = sc.split(';').next().unwrap_or_default();
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
+            if value.is_empty() || sc.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// (a) 50 parallel requests, one route, token not cached: exactly one exchange, 50 × 200.
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_parallel_requests_make_one_exchange() {
+    let (provider, up, gw) = setup(1).await;
+    provider.set_fault(Fault::Latency(Duration::from_millis(200)));
+    let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+    let results =
+        futures_util::future::join_all((0..50).map(|_| get(&gw, "/api/0/x", &cookie))).await;
+    assert!(
+        results.iter().all(|(s, _)| *s == 200),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(provider.call_count(), 1);
+    assert_eq!(provider.reuse_detected(), 0);
+    assert_eq!(up.count(), 50);
+}
+
+/// (b) 60 parallel requests over 3 audiences: exactly 3 exchanges, no reuse, all 200; a jar
+/// that applies every Set-Cookie in arrival order holds all 3 tokens, so a fourth round makes
+/// no exchange.
+#[tokio::test(flavor = "multi_thread")]
+async fn sixty_requests_over_three_audiences_keep_every_token() {
+    let (provider, _up, gw) = setup(3).await;
+    provider.set_fault(Fault::Latency(Duration::from_millis(100)));
+    let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+    let mut jar = Jar::from_header(&cookie);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let url = gw.url(&format!("/api/{}/x", i % 3));
+        let cookie = cookie.clone();
+        tasks.spawn(async move {
+            let r = client()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("request");
+            (r.status().as_u16(), set_cookies(&r))
+        });
+    }
+    let mut statuses = Vec::new();
+    // JoinSet yields in completion order: the order the browser would apply the cookies.
+    while let Some(done) = tasks.join_next().await {
+        let (status, sc) = done.expect("task");
+        statuses.push(status);
+        jar.apply(&sc);
+    }
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(provider.call_count(), 3, "one exchange per audience");
+    assert_eq!(provider.reuse_detected(), 0);
+
+    let session = open_cookie_header(&jar.header()).expect("the jar holds a session");
+    let mut held: Vec<_> = session
+        .extra
+        .iter()
+        .filter_map(|t| t.audience.clone())
+        .collect();
+    held.sort();
+    assert_eq!(
+        held,
+        AUDIENCES[..3].to_vec(),
+        "a response dropped a token another added"
+    );
+
+    provider.clear_fault();
+    let round: Vec<_> = futures_util::future::join_all((0..3).map(|i| {
+        let (gw, header) = (&gw, jar.header());
+        async move { get(gw, &format!("/api/{i}/x"), &header).await }
+    }))
+    .await;
+    assert!(round.iter().all(|(s, sc)| *s == 200 && sc.is_empty()));
+    assert_eq!(
+        provider.call_count(),
+        3,
+        "the fourth round made an exchange"
+    );
+}
+
+/// (d) 8 sessions × 3 audiences in parallel: exactly 24 exchanges, no reuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn eight_sessions_by_three_audiences_make_24_exchanges() {
+    let (provider, _up, gw) = setup(3).await;
+    provider.set_fault(Fault::Latency(Duration::from_millis(50)));
+    let cookies: Vec<String> = (0..8)
+        .map(|_| cookie_for(&session_for(&provider.mint_refresh_token(), "primary")))
+        .collect();
+    let requests = cookies
+        .iter()
+        .flat_map(|c| (0..3).flat_map(move |a| (0..4).map(move |_| (a, c.clone()))));
+    let results = futures_util::future::join_all(requests.map(|(a, c)| {
+        let gw = &gw;
+        async move { get(gw, &format!("/api/{a}/x"), &c).await.0 }
+    }))
+    .await;
+    assert_eq!(results.len(), 96);
+    assert!(results.iter().all(|s| *s == 200), "{results:?}");
+    assert_eq!(provider.call_count(), 24);
+    assert_eq!(provider.reuse_detected(), 0);
+}
+
+/// A cold page needing five audiences, the provider answering in 100 ms. With rotation, the
+/// exchanges of one session run one at a time (never two with one refresh token); without it,
+/// they overlap. The timings are printed for the record, not asserted (benchmarks judge speed).
+#[tokio::test(flavor = "multi_thread")]
+async fn without_rotation_a_sessions_exchanges_overlap() {
+    for rotation in [true, false] {
+        let (provider, _up, gw) = setup(5).await;
+        provider.set_rotation(rotation);
+        provider.set_fault(Fault::Latency(Duration::from_millis(100)));
+        // A first session teaches the gateway whether the provider rotates.
+        let warm = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+        assert_eq!(get(&gw, "/api/0/x", &warm).await.0, 200);
+
+        let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+        let started = Instant::now();
+        let page = futures_util::future::join_all((0..5).map(|i| {
+            let (gw, cookie) = (&gw, &cookie);
+            async move { get(gw, &format!("/api/{i}/x"), cookie).await }
+        }))
+        .await;
+        let elapsed = started.elapsed();
+        assert!(page.iter().all(|(s, _)| *s == 200));
+        assert_eq!(provider.call_count(), 6);
+        assert_eq!(provider.reuse_detected(), 0);
+        if rotation {
+            assert_eq!(
+                provider.max_in_flight(),
+                1,
+                "two exchanges of one rotating refresh token overlapped"
+            );
+        } else {
+            assert!(
+                provider.max_in_flight() > 1,
+                "exchanges for different audiences did not overlap"
+            );
+        }
+        println!("cold page, 5 audiences, provider 100 ms, rotation={rotation}: {elapsed:?}");
+    }
+}
