@@ -140,7 +140,15 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
             headers.append(http::header::COOKIE, v);
         }
     }
-    let read = session_cookie::read(&headers, COOKIE, &f.ring, &LIFETIME, NOW);
+    let read = session_cookie::read(&headers, COOKIE, &f.ring, &LIFETIME, NOW, false);
+    // Read as a Redis reference (`store: redis`), the same bytes never name a session: a
+    // session cookie's purpose is not a reference's.
+    let as_reference = session_cookie::read(&headers, COOKIE, &f.ring, &LIFETIME, NOW, true);
+    assert!(
+        !matches!(as_reference, CookieSession::Reference { .. }),
+        "a session cookie was read as a reference"
+    );
+    assert_eq!(as_reference.chunks(), read.chunks());
     let chunks = read.chunks();
     assert!(chunks.windows(2).all(|w| w[0] < w[1]), "{chunks:?}");
     assert!(chunks.iter().all(|&k| k <= cookies::MAX_CHUNK_INDEX));
