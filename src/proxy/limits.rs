@@ -11,18 +11,19 @@
 //! gaps:
 //!
 //! * [`screen`], the first call of `request_filter`: `400 bad_request` for framing and `Host`
-//!   problems (RFC 9112 §3.2 and §6.1), `431` for a head or `Cookie` over the configured size,
-//!   and the body read timeout.
+//!   problems (RFC 9112 §3.2 and §6.1), `431` for a head or `Cookie` over the configured size
+//!   (clearing the session's chunks when the cookies are too large), and the body read timeout.
 //! * [`cap_chunks`]: more session chunks than allowed is no session (contract §4 step 1).
 //! * [`proxy_service`]: the proxy service behind a *total* deadline for each request header,
 //!   which also ends idle keep-alive connections.
 //! * [`upstream_timeouts`]: connect, read and write timeouts on every upstream peer.
 
-use crate::app::App;
+use crate::app::{App, Loaded};
 use crate::config::LimitsConfig;
 use crate::proxy::reply::Reply;
-use crate::proxy::session_cookie::CookieSession;
+use crate::proxy::session_cookie::{self, CookieSession};
 use crate::proxy::TokenGate;
+use crate::session::cookies;
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream};
 use pingora::http::RequestHeader;
@@ -157,21 +158,43 @@ pub fn cap_chunks(read: CookieSession, max: usize) -> CookieSession {
 /// The first step of `request_filter`: ends the header deadline, applies the body timeout, and
 /// refuses a request that breaks a limit. `Some` is the whole answer; the connection is then
 /// closed, since an unread body cannot be told apart from the next request.
-pub fn screen(session: &mut Session, limits: &LimitsConfig) -> Option<Reply> {
+pub fn screen(session: &mut Session, loaded: &Loaded) -> Option<Reply> {
+    let limits = &loaded.config.limits;
     header_complete();
     session.set_read_timeout(Some(limits.client_body_timeout));
     let raw = session
         .as_downstream()
         .as_http1()
         .map(|h1| h1.get_headers_raw_bytes());
-    match check_head(session.req_header(), raw.as_deref(), limits) {
-        Ok(()) => None,
-        Err(refusal) => {
-            tracing::debug!(?refusal, "request refused before routing");
-            session.set_keepalive(None);
-            Some(refusal.reply())
+    let req = session.req_header();
+    let refusal = check_head(req, raw.as_deref(), limits).err()?;
+    tracing::debug!(?refusal, "request refused before routing");
+    let mut reply = refusal.reply();
+    if refusal == Refusal::CookieTooLarge {
+        // The browser sends the same cookies with every request: without this it would get a
+        // 431 for ever. Clearing the session's own chunks is the part the gateway can undo.
+        let name = &loaded.config.session.cookie_name;
+        let chunks = session_chunks(&req.headers, name);
+        if !chunks.is_empty() {
+            reply = reply.with_cookies(session_cookie::clear(name, &chunks, loaded.secure_cookies));
         }
     }
+    session.set_keepalive(None);
+    Some(reply)
+}
+
+/// The chunk indices of session cookie `name` among all `Cookie` fields, sorted, once each.
+pub fn session_chunks(headers: &http::HeaderMap, name: &str) -> Vec<usize> {
+    let mut chunks: Vec<usize> = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookies::parse_cookie_header)
+        .filter_map(|(n, _)| cookies::chunk_index(name, n))
+        .collect();
+    chunks.sort_unstable();
+    chunks.dedup();
+    chunks
 }
 
 /// Connect (TCP and TLS), read and write timeouts for one upstream peer. pingora's defaults are

@@ -249,3 +249,13 @@ async fn the_header_flag_is_set_only_inside_a_deadline_scope() {
         .await;
     assert!(done.load(Ordering::Acquire));
 }
+
+#[test]
+fn session_chunks_are_found_in_every_cookie_field() {
+    let req = http11(&[
+        ("cookie", "tg.2=c; other=1; tg=a"),
+        ("cookie", "tg.1=b; tg.2=again; tgx=1; tg.01=no"),
+    ]);
+    assert_eq!(session_chunks(&req.headers, "tg"), vec![0, 1, 2]);
+    assert!(session_chunks(&http11(&[("cookie", "a=1")]).headers, "tg").is_empty());
+}

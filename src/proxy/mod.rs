@@ -100,7 +100,7 @@ impl ProxyHttp for TokenGate {
     ) -> pingora::Result<bool> {
         let loaded = self.app.current.load_full();
         ctx.loaded = Some(loaded.clone());
-        let reply = match limits::screen(session, &loaded.config.limits) {
+        let reply = match limits::screen(session, &loaded) {
             Some(refusal) => Some(refusal),
             None => self.decide(session, ctx, &loaded).await,
         };

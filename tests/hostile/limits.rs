@@ -60,6 +60,37 @@ async fn oversized_heads_and_cookies_are_431() {
     );
     assert_eq!(s.up.count(), 0, "nothing refused was forwarded");
 
+    // When the cookies are too large, the session's own chunks are cleared with the 431 (else
+    // the browser would resend them, and get a 431, for ever); a large head alone clears nothing.
+    let session_bomb = (
+        "Cookie".to_owned(),
+        format!("{COOKIE}={}; {COOKIE}.1=b; theme=dark", "a".repeat(6100)),
+    );
+    let r = exchange(s.port(), &get_with(&s, &[session_bomb]))
+        .await
+        .expect("answer");
+    assert_eq!(r.status, 431);
+    let set: Vec<String> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert!(
+        clears_cookie(&set, COOKIE) && clears_cookie(&set, &format!("{COOKIE}.1")),
+        "{set:?}"
+    );
+    assert_eq!(set.len(), 2, "only the session's chunks: {set:?}");
+    let with_session = [
+        ("Cookie".to_owned(), s.cookie.clone()),
+        header(9000).remove(0),
+    ];
+    let r = exchange(s.port(), &get_with(&s, &with_session))
+        .await
+        .expect("answer");
+    assert_eq!(r.status, 431);
+    assert!(r.header("set-cookie").is_none(), "{:?}", r.headers);
+
     // Just under both limits: served.
     let r = exchange(
         s.port(),
