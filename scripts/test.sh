@@ -12,6 +12,8 @@ echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --locked -- --test-threads="${TEST_THREADS:-2}"
+echo "== fuzz targets: build (cargo-fuzz on stable) and replay the committed seeds"
+fuzz/run.sh check
 echo "== end-to-end tests against the real OpenID provider and headless Chromium (node --test e2e/)"
 cargo build --locked --bin tokengate
 node --test --test-concurrency=1 e2e/

@@ -84,7 +84,7 @@ pub fn build(config: Config, config_path: &Path) -> Result<Gateway, String> {
     server.bootstrap();
 
     let mut proxy =
-        pingora::proxy::http_proxy_service(&server.configuration, TokenGate { app: app.clone() });
+        crate::proxy::limits::proxy_service(&server.configuration, TokenGate { app: app.clone() });
     proxy.add_tcp(&listen);
     server.add_service(proxy);
 

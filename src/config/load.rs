@@ -7,10 +7,12 @@ use super::fields;
 use super::model::Config;
 use super::walker::Walker;
 use super::yaml::{self, Node};
-use super::{routes, sections};
+use super::{limits, routes, sections};
 use std::path::Path;
 
-const TOP_KEYS: &[&str] = &["server", "provider", "session", "tokens", "routes"];
+const TOP_KEYS: &[&str] = &[
+    "server", "provider", "session", "tokens", "limits", "routes",
+];
 
 /// One problem in the config file, with the path of the field it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,12 +100,14 @@ fn walk(w: &mut Walker, root: &Node) -> Option<Config> {
     };
     let (mut server, mut provider, mut session, mut tokens, mut routes) =
         (None, None, None, None, None);
+    let mut limits = None;
     for (key, value) in entries {
         match key.as_str() {
             "server" => server = Some(sections::server(w, value)),
             "provider" => provider = Some(sections::provider(w, value)),
             "session" => session = Some(sections::session(w, value)),
             "tokens" => tokens = Some(sections::tokens(w, value)),
+            "limits" => limits = Some(limits::limits(w, value)),
             "routes" => routes = Some(routes::routes(w, value)),
             _ => w.unknown_key(key, TOP_KEYS),
         }
@@ -118,6 +122,10 @@ fn walk(w: &mut Walker, root: &Node) -> Option<Config> {
     let tokens = match tokens {
         Some(tokens) => tokens,
         None => sections::tokens(w, &Node::Null),
+    };
+    let limits = match limits {
+        Some(limits) => limits,
+        None => limits::limits(w, &Node::Null),
     };
     let (server, mut session) = (server?, session?);
     if session.cookie_name.is_empty() {
@@ -137,6 +145,7 @@ fn walk(w: &mut Walker, root: &Node) -> Option<Config> {
         provider: provider?,
         session,
         tokens: tokens?,
+        limits: limits?,
         routes: routes?,
     })
 }

@@ -3,6 +3,7 @@
 
 mod fields;
 mod interpolate;
+mod limits;
 mod load;
 pub mod model;
 mod routes;

@@ -13,6 +13,7 @@ pub struct Config {
     pub provider: ProviderConfig,
     pub session: SessionConfig,
     pub tokens: TokensConfig,
+    pub limits: LimitsConfig,
     pub routes: Vec<RouteConfig>,
 }
 
@@ -102,6 +103,26 @@ pub struct SessionConfig {
 pub struct TokensConfig {
     pub expiry_leeway: Duration,
     pub max_cached: usize,
+}
+
+/// The `limits:` section: how much a client may send and how long anyone may take, so a slow or
+/// hostile peer costs the gateway a bounded amount of memory and time (see `proxy::limits`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Request line plus every header field, in bytes; more is `431`.
+    pub max_header_bytes: usize,
+    /// All `Cookie` header values together, in bytes; more is `431`.
+    pub max_cookie_bytes: usize,
+    /// Session cookie chunks read; a request carrying more has no session.
+    pub max_cookie_chunks: usize,
+    /// From connection open (or the previous response) to the end of the request header.
+    pub client_header_timeout: Duration,
+    /// Longest wait for the next piece of a request body.
+    pub client_body_timeout: Duration,
+    /// TCP connect (and TLS handshake) to an upstream.
+    pub upstream_connect_timeout: Duration,
+    /// Longest wait for the next piece of an upstream response.
+    pub upstream_read_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -60,6 +60,7 @@ async fn current_session(
         now(),
         loaded.reference_cookie,
     );
+    let read = crate::proxy::limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
     let chunks = read.chunks().to_vec();
     let session = match read {
         CookieSession::Valid { session, .. } => app.broker.resolve(*session).map(|v| v.session),

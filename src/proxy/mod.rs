@@ -2,7 +2,8 @@
 //! elsewhere:
 //!
 //! ```text
-//! request_filter           path = path::normalize_path        → 400 bad_path
+//! request_filter           limits::screen                     → 400 bad_request / 431
+//!                          path = path::normalize_path        → 400 bad_path
 //!                          /auth/*  → oidc endpoints           → answered here
 //!                          route = Router::route(host, path)   → 404 no_route
 //!                          session = session_cookie::read      → 401 when required and absent
@@ -16,6 +17,7 @@
 
 pub mod csrf;
 pub mod forward;
+pub mod limits;
 pub mod outcome;
 pub mod reply;
 pub mod session_cookie;
@@ -98,7 +100,11 @@ impl ProxyHttp for TokenGate {
     ) -> pingora::Result<bool> {
         let loaded = self.app.current.load_full();
         ctx.loaded = Some(loaded.clone());
-        match self.decide(session, ctx, &loaded).await {
+        let reply = match limits::screen(session, &loaded) {
+            Some(refusal) => Some(refusal),
+            None => self.decide(session, ctx, &loaded).await,
+        };
+        match reply {
             None => Ok(false),
             Some(mut reply) => {
                 if let Some(code) = error_code(&reply) {
@@ -131,11 +137,11 @@ impl ProxyHttp for TokenGate {
                 pingora::Error::explain(pingora::ErrorType::InternalError, "no route in context")
             })?;
         let up = &route.upstream;
-        Ok(Box::new(HttpPeer::new(
-            up.address(),
-            up.tls,
-            up.host.clone(),
-        )))
+        let mut peer = HttpPeer::new(up.address(), up.tls, up.host.clone());
+        if let Some(loaded) = &ctx.loaded {
+            limits::upstream_timeouts(&mut peer.options, &loaded.config.limits);
+        }
+        Ok(Box::new(peer))
     }
 
     async fn upstream_request_filter(
@@ -276,6 +282,7 @@ impl TokenGate {
             t,
             loaded.reference_cookie,
         );
+        let read = limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
         ctx.cookie_chunks = read.chunks().to_vec();
         let view = match read {
             CookieSession::Valid { session: s, .. } => self.app.broker.resolve(*s),

@@ -159,6 +159,12 @@ fn judge_success(
             None => return invalid("expires_in"),
         },
     };
+    // An access token already past its own `exp` would only be refused by the API; forwarding
+    // it hides the problem (often a clock difference) behind the API's 401, and caching it never
+    // hits, so every request would exchange again.
+    if expires_at <= now {
+        return invalid("expired");
+    }
     let scope = match object.get("scope") {
         None | Some(Value::Null) => requested.clone(),
         Some(Value::String(s)) => Scope::parse(s),

@@ -21,7 +21,8 @@ fn unknown_keys_at_every_level() {
         vec![
             "server.listn: unknown key (expected one of: listen, public_url, admin_listen, \
              threads, grace_period)",
-            "extra: unknown key (expected one of: server, provider, session, tokens, routes)",
+            "extra: unknown key (expected one of: server, provider, session, tokens, limits, \
+             routes)",
             "routes[0].timeout: unknown key (expected one of: name, path_prefix, host, upstream, \
              strip_prefix, auth, audience, scope, csrf)",
         ]

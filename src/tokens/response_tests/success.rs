@@ -156,6 +156,28 @@ fn expires_in_zero_negative_or_garbage_is_invalid() {
 }
 
 #[test]
+fn a_token_already_past_its_jwt_exp_is_invalid() {
+    // Found by the token_response fuzz target: `exp` in the past gave a Success that expired
+    // before it was used.
+    for exp in [NOW, NOW - 1, 1_800_000] {
+        let expired = jwt(&json!({"aud":API,"exp":exp}));
+        assert_eq!(
+            judged_json(200, json!({"access_token":expired,"refresh_token":"rt2"})),
+            Exchange::InvalidResponse {
+                reason: "expired",
+                refresh_token: Some("rt2".into()),
+            },
+            "exp {exp}"
+        );
+    }
+    let fresh = jwt(&json!({"aud":API,"exp":NOW + 1}));
+    assert_eq!(
+        expires_at(&judged_json(200, json!({"access_token":fresh}))),
+        Some(NOW + 1)
+    );
+}
+
+#[test]
 fn expiry_falls_back_to_jwt_exp_then_five_minutes() {
     let with_exp = jwt(&json!({"aud":API,"exp":NOW + 900}));
     assert_eq!(

@@ -1,0 +1,261 @@
+use super::*;
+use crate::session::model::{Session, User};
+use std::time::Duration;
+
+fn limits() -> LimitsConfig {
+    LimitsConfig {
+        max_header_bytes: 200,
+        max_cookie_bytes: 100,
+        ..LimitsConfig::default()
+    }
+}
+
+fn request(version: http::Version, headers: &[(&str, &str)]) -> RequestHeader {
+    let mut req = RequestHeader::build("GET", b"/api/x", None).expect("valid request line");
+    req.set_version(version);
+    for (name, value) in headers {
+        req.append_header(name.to_string(), *value)
+            .expect("valid header");
+    }
+    req
+}
+
+fn http11(headers: &[(&str, &str)]) -> RequestHeader {
+    request(http::Version::HTTP_11, headers)
+}
+
+#[test]
+fn content_length_with_transfer_encoding_is_a_conflict_in_any_case() {
+    let raw =
+        b"POST /x HTTP/1.1\r\nHost: a\r\ncontent-LENGTH: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert!(has_conflicting_framing(raw));
+    let bare_lf = b"POST /x HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\nContent-Length: 5\n\n";
+    assert!(has_conflicting_framing(bare_lf));
+}
+
+#[test]
+fn one_framing_header_or_lookalikes_are_no_conflict() {
+    for raw in [
+        &b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..],
+        b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nX-Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n",
+        b"POST /content-length: HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        assert!(!has_conflicting_framing(raw), "{}", raw.escape_ascii());
+    }
+}
+
+#[test]
+fn a_conflict_is_refused_before_anything_else() {
+    let req = http11(&[("host", "a")]);
+    let raw = b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_eq!(
+        check_head(&req, Some(raw), &limits()),
+        Err(Refusal::ConflictingFraming)
+    );
+}
+
+#[test]
+fn http11_needs_a_host_and_http10_does_not() {
+    assert_eq!(
+        check_head(&http11(&[]), None, &limits()),
+        Err(Refusal::MissingHost)
+    );
+    let old = request(http::Version::HTTP_10, &[]);
+    assert_eq!(check_head(&old, None, &limits()), Ok(()));
+}
+
+#[test]
+fn host_must_be_host_and_optional_port() {
+    for good in [
+        "example.com",
+        "example.com:8080",
+        "127.0.0.1:9",
+        "[::1]:443",
+        "a",
+    ] {
+        assert!(is_valid_host(good.as_bytes()), "{good}");
+        assert_eq!(
+            check_head(&http11(&[("host", good)]), None, &limits()),
+            Ok(()),
+            "{good}"
+        );
+    }
+    for bad in [
+        "",
+        "a b",
+        "user@example.com",
+        "example.com/x",
+        "example.com:port",
+        "a?b",
+    ] {
+        assert!(!is_valid_host(bad.as_bytes()), "{bad:?}");
+        assert_eq!(
+            check_head(&http11(&[("host", bad)]), None, &limits()),
+            Err(Refusal::InvalidHost),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn parsed_head_length_counts_the_request_line_and_every_field() {
+    let req = http11(&[("host", "ab"), ("x-a", "1"), ("x-a", "22")]);
+    // "GET /api/x HTTP/1.1\r\n" = 21, "host: ab\r\n" = 10, "x-a: 1\r\n" = 8, "x-a: 22\r\n" = 9.
+    assert_eq!(parsed_head_len(&req), 48);
+}
+
+#[test]
+fn head_size_limit_is_inclusive_and_uses_the_raw_head_when_there_is_one() {
+    let req = http11(&[("host", "a")]);
+    let raw = vec![b'x'; 200];
+    assert_eq!(check_head(&req, Some(&raw), &limits()), Ok(()));
+    let raw = vec![b'x'; 201];
+    assert_eq!(
+        check_head(&req, Some(&raw), &limits()),
+        Err(Refusal::HeaderTooLarge)
+    );
+    let padded = http11(&[("host", "a"), ("x-pad", &"p".repeat(200))]);
+    assert_eq!(
+        check_head(&padded, None, &limits()),
+        Err(Refusal::HeaderTooLarge)
+    );
+}
+
+#[test]
+fn cookie_size_adds_up_every_cookie_field() {
+    let fifty = "c=".to_owned() + &"v".repeat(48);
+    let one = http11(&[("host", "a"), ("cookie", &fifty)]);
+    assert_eq!(cookie_bytes(&one.headers), 50);
+    assert_eq!(check_head(&one, None, &limits()), Ok(()));
+    let two = http11(&[("host", "a"), ("cookie", &fifty), ("cookie", &fifty)]);
+    assert_eq!(cookie_bytes(&two.headers), 100);
+    assert_eq!(check_head(&two, None, &limits()), Ok(()));
+    let three = http11(&[
+        ("host", "a"),
+        ("cookie", &fifty),
+        ("cookie", &fifty),
+        ("cookie", "x=1"),
+    ]);
+    assert_eq!(cookie_bytes(&three.headers), 103);
+    assert!(
+        parsed_head_len(&three) <= 200,
+        "only the cookie limit is crossed"
+    );
+    assert_eq!(
+        check_head(&three, None, &limits()),
+        Err(Refusal::CookieTooLarge)
+    );
+}
+
+#[test]
+fn refusals_answer_with_the_documented_status_and_body() {
+    let body = |r: Refusal| {
+        let reply = r.reply();
+        let json: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON body");
+        (reply.status, json)
+    };
+    assert_eq!(
+        body(Refusal::HeaderTooLarge),
+        (
+            431,
+            serde_json::json!({"error": "request_header_fields_too_large"})
+        )
+    );
+    assert_eq!(
+        body(Refusal::CookieTooLarge),
+        (
+            431,
+            serde_json::json!({"error": "request_header_fields_too_large"})
+        )
+    );
+    assert_eq!(
+        body(Refusal::ConflictingFraming),
+        (
+            400,
+            serde_json::json!({"error": "bad_request", "detail": "conflicting_framing"})
+        )
+    );
+    assert_eq!(
+        body(Refusal::MissingHost),
+        (
+            400,
+            serde_json::json!({"error": "bad_request", "detail": "missing_host"})
+        )
+    );
+    assert_eq!(
+        body(Refusal::InvalidHost),
+        (
+            400,
+            serde_json::json!({"error": "bad_request", "detail": "invalid_host"})
+        )
+    );
+}
+
+fn valid(chunks: Vec<usize>) -> CookieSession {
+    CookieSession::Valid {
+        session: Box::new(Session::new(User::default(), 1)),
+        chunks,
+    }
+}
+
+#[test]
+fn more_chunks_than_allowed_is_an_unusable_cookie() {
+    match cap_chunks(valid(vec![0, 1, 2]), 2) {
+        CookieSession::Unusable { reason, chunks } => {
+            assert_eq!(reason, "too_many_chunks");
+            assert_eq!(chunks, vec![0, 1, 2]);
+        }
+        other => panic!("expected unusable, got {other:?}"),
+    }
+    assert!(matches!(
+        cap_chunks(valid(vec![0, 1, 2]), 3),
+        CookieSession::Valid { .. }
+    ));
+    assert!(matches!(
+        cap_chunks(CookieSession::Absent, 1),
+        CookieSession::Absent
+    ));
+}
+
+#[test]
+fn upstream_peers_get_every_timeout() {
+    let mut options = PeerOptions::new();
+    let limits = LimitsConfig {
+        upstream_connect_timeout: Duration::from_millis(1500),
+        upstream_read_timeout: Duration::from_secs(7),
+        ..LimitsConfig::default()
+    };
+    upstream_timeouts(&mut options, &limits);
+    assert_eq!(
+        options.connection_timeout,
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(
+        options.total_connection_timeout,
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(options.read_timeout, Some(Duration::from_secs(7)));
+    assert_eq!(options.write_timeout, Some(Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn the_header_flag_is_set_only_inside_a_deadline_scope() {
+    header_complete(); // outside any scope: a no-op, not a panic
+    let done = Arc::new(AtomicBool::new(false));
+    HEADER_DONE
+        .scope(done.clone(), async { header_complete() })
+        .await;
+    assert!(done.load(Ordering::Acquire));
+}
+
+#[test]
+fn session_chunks_are_found_in_every_cookie_field() {
+    let req = http11(&[
+        ("cookie", "tg.2=c; other=1; tg=a"),
+        ("cookie", "tg.1=b; tg.2=again; tgx=1; tg.01=no"),
+    ]);
+    assert_eq!(session_chunks(&req.headers, "tg"), vec![0, 1, 2]);
+    assert!(session_chunks(&http11(&[("cookie", "a=1")]).headers, "tg").is_empty());
+}
