@@ -18,7 +18,7 @@
 //
 // Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
 //          [--client-id tokengate-demo] [--client-secret demo-secret]
-//          [--access-ttl 300] [--no-rotation] [--test-hooks]
+//          [--access-ttl 300] [--no-rotation] [--test-hooks [--latency-ms 0]]
 // --port 0 picks a free port; the ready line on stdout names the one in use.
 
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -49,6 +49,7 @@ function parseOptions(argv) {
       'access-ttl': { type: 'string', default: '300' },
       'no-rotation': { type: 'boolean', default: false },
       'test-hooks': { type: 'boolean', default: false },
+      'latency-ms': { type: 'string', default: '0' },
     },
     strict: true,
   });
@@ -60,6 +61,13 @@ function parseOptions(argv) {
   if (!Number.isInteger(accessTtl) || accessTtl <= 0) {
     throw new Error(`--access-ttl must be a positive number of seconds, got ${values['access-ttl']}`);
   }
+  const latencyMs = Number(values['latency-ms']);
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
+    throw new Error(`--latency-ms must be an integer 0..60000, got ${values['latency-ms']}`);
+  }
+  if (latencyMs > 0 && !values['test-hooks']) {
+    throw new Error('--latency-ms is a test hook: it needs --test-hooks');
+  }
   return {
     port,
     gateway: values.gateway.replace(/\/+$/, ''),
@@ -68,6 +76,7 @@ function parseOptions(argv) {
     accessTtl,
     rotation: !values['no-rotation'],
     testHooks: values['test-hooks'],
+    latencyMs,
   };
 }
 
@@ -228,6 +237,19 @@ function trackRefreshEvents(provider) {
   return stats;
 }
 
+/**
+ * Test hook (see the file header): every token-endpoint answer waits `ms` first, so that the
+ * exchanges a gateway makes concurrently overlap as they would against a distant provider.
+ */
+function tokenLatency(tokenPath, ms) {
+  return async function delay(ctx, next) {
+    if (ctx.method === 'POST' && ctx.path === tokenPath) {
+      await new Promise((resolve) => { setTimeout(resolve, ms); });
+    }
+    await next();
+  };
+}
+
 /** Served before the provider's own routes; only mounted with --test-hooks. */
 function statsEndpoint(stats) {
   return async function serveStats(ctx, next) {
@@ -308,6 +330,7 @@ function buildProvider(issuer, opts) {
   if (opts.testHooks) {
     provider.use(statsEndpoint(stats));
     provider.use(idTokenTampering('/token', jwks.keys[0]));
+    if (opts.latencyMs > 0) provider.use(tokenLatency('/token', opts.latencyMs));
   }
   provider.use(widenAuthorizationRequests('/auth'));
   return provider;

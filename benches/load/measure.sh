@@ -50,16 +50,33 @@ grants() {
   curl -sS -m 5 "$provider_url/__test/stats" | grep -o '"refresh_grants":[0-9]*' | cut -d: -f2
 }
 
-# measure ROUND SYSTEM URL COOKIE COOKIE_NAME COUNT: one JSON line for results.jsonl.
+# cpu_ns PID: CPU time so far of the process and its children (all threads), in nanoseconds.
+cpu_ns() {
+  local total=0 p t ns
+  for p in "$1" $(pgrep -P "$1" || true); do
+    for t in /proc/"$p"/task/*; do
+      ns="$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)"
+      total=$((total + ${ns:-0}))
+    done
+  done
+  echo "$total"
+}
+
+# measure ROUND SYSTEM URL COOKIE COOKIE_NAME COUNT SERVER_PID: one JSON line for results.jsonl,
+# with the server's CPU time per request (what the server costs, whoever wins the CPU race).
 measure() {
-  local result before after exchanges=null
+  local result before after exchanges=null cpu0 cpu1 requests
   [ -n "$6" ] && before="$(grants)"
+  cpu0="$(cpu_ns "$7")"
   result="$(run_wrk "$3" "$4" "$5" "$DURATION")"
+  cpu1="$(cpu_ns "$7")"
   if [ -n "$6" ]; then
     after="$(grants)"
     exchanges=$((after - before))
   fi
-  printf '{"round":%d,"system":"%s","exchanges":%s,"wrk":%s}\n' "$1" "$2" "$exchanges" "$result"
+  requests="$(grep -o '"requests":[0-9]*' <<<"$result" | cut -d: -f2)"
+  printf '{"round":%d,"system":"%s","exchanges":%s,"cpu_us_per_request":%s,"wrk":%s}\n' "$1" "$2" \
+    "$exchanges" "$(awk -v ns=$((cpu1 - cpu0)) -v n="${requests:-0}" 'BEGIN { printf "%.1f", n ? ns / 1000 / n : 0 }')" "$result"
 }
 
 # peak_rss PID: VmHWM in KiB of the process and its children (nginx, Apache workers), summed.
@@ -85,7 +102,7 @@ profile_hit_path() {
   perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$3" -o "$out/perf.data" \
     -- sleep "$seconds" 2>"$out/perf-record.log" || say "perf record failed (see $out/perf-record.log)"
   wait "$wrk_pid"
-  perf report -i "$out/perf.data" --stdio --no-children --sort dso --percent-limit 0.5 \
+  perf report -i "$out/perf.data" --stdio --no-children --sort dso --percent-limit 0.5 -g none \
     >"$out/profile-dso.txt" 2>/dev/null || true
   perf report -i "$out/perf.data" --stdio --no-children --sort symbol --percent-limit 0.4 -g none \
     >"$out/profile-self.txt" 2>/dev/null || true
@@ -97,9 +114,9 @@ profile_hit_path() {
 # run_storm VARIANT: its own provider (token endpoint delayed 100 ms), echo upstream and gateway.
 run_storm() {
   local variant="$1" pport eport gport rotation=()
-  pport="$(free_port)"
-  eport="$(free_port)"
-  gport="$(free_port)"
+  free_port pport
+  free_port eport
+  free_port gport
   [ "$variant" = non-rotating ] && rotation=(--no-rotation)
   start storm-provider TERM node "$root/demo/provider.mjs" --port "$pport" \
     --gateway "http://127.0.0.1:$gport" --test-hooks --latency-ms 100 --access-ttl 3600 "${rotation[@]}"

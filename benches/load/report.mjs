@@ -14,6 +14,7 @@ import { join } from 'node:path';
 const SYSTEMS = [
   ['upstream', 'upstream alone (nginx `return 200`, no proxy)'],
   ['nginx', 'nginx plain reverse proxy (the floor)'],
+  ['passthrough', 'pingora 0.9 passthrough, no tokengate code (`--passthrough-bin`)'],
   ['apache', 'Apache httpd 2.4 + mod_auth_openidc, client-cookie session'],
   ['tg-open', 'tokengate (a) `auth: none`'],
   ['tg-hit', 'tokengate (b) authenticated, token cached'],
@@ -23,7 +24,7 @@ const BASE = 'nginx';
 const RSS_ROWS = [
   ['nginx-upstream', 'nginx upstream (master + 2 workers)'],
   ['nginx', 'nginx proxy (master + 2 workers)'],
-  ['apache', 'Apache (parent + 2 children × 16 threads)'],
+  ['apache', 'Apache (parent + 2 children × 32 threads)'],
   ['tokengate', 'tokengate (one process, 2 threads; rows a–c)'],
 ];
 
@@ -45,11 +46,17 @@ function readLines(file) {
 
 function loadTable(runs) {
   const rounds = [...new Set(runs.map((r) => r.round))].sort((a, b) => a - b);
-  const at = (system, round) => runs.find((r) => r.system === system && r.round === round)?.wrk;
+  const run = (system, round) => runs.find((r) => r.system === system && r.round === round);
+  const at = (system, round) => run(system, round)?.wrk;
+  const cpuAt = (system, round) => run(system, round)?.cpu_us_per_request;
   const rows = [];
   for (const [system, label] of SYSTEMS) {
-    const mine = rounds.map((round) => ({ own: at(system, round), base: at(BASE, round) }))
-      .filter((x) => x.own);
+    const mine = rounds.map((round) => ({
+      own: at(system, round),
+      base: at(BASE, round),
+      cpuOwn: cpuAt(system, round),
+      cpuBase: cpuAt(BASE, round),
+    })).filter((x) => x.own);
     if (mine.length === 0) continue;
     const perRound = (f) => mine.map(({ own, base }) => (base ? f(own) / f(base) : NaN));
     const own = mine.map((x) => x.own);
@@ -64,6 +71,8 @@ function loadTable(runs) {
       rpsRatio: median(perRound((w) => w.rps)),
       p50Ratio: median(perRound((w) => w.p50_us)),
       p99Ratio: median(perRound((w) => w.p99_us)),
+      cpu: median(mine.map((x) => x.cpuOwn)),
+      cpuRatio: median(mine.map((x) => (x.cpuBase ? x.cpuOwn / x.cpuBase : NaN))),
       errors: own.reduce((n, w) => n + w.errors, 0),
       requests: own.reduce((n, w) => n + w.requests, 0),
       exchanges: runs.filter((r) => r.system === system && rounds.includes(r.round))
@@ -75,12 +84,13 @@ function loadTable(runs) {
 
 function printLoad(rows) {
   const out = [];
-  out.push('| system | req/s | × nginx | p50 ms | × nginx | p99 ms | × nginx | max ms | errors / requests | token exchanges per run |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('| system | req/s | × nginx | p50 ms | × nginx | p99 ms | × nginx | max ms | server CPU µs/req | × nginx | errors / requests | token exchanges per run |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const ex = r.exchanges.every((e) => e === null) ? '–' : r.exchanges.join(', ');
     out.push(`| ${r.label} | ${fmt(r.rps)} | ${ratio(r.rpsRatio)} | ${ms(r.p50)} | ${ratio(r.p50Ratio)} `
-      + `| ${ms(r.p99)} | ${ratio(r.p99Ratio)} | ${ms(r.max)} | ${r.errors} / ${r.requests} | ${ex} |`);
+      + `| ${ms(r.p99)} | ${ratio(r.p99Ratio)} | ${ms(r.max)} | ${fmt(r.cpu, 1)} | ${ratio(r.cpuRatio)} `
+      + `| ${r.errors} / ${r.requests} | ${ex} |`);
   }
   return out.join('\n');
 }

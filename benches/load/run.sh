@@ -4,7 +4,7 @@
 # the repository root explains what is measured and what limits each figure.
 #
 #   benches/load/run.sh [--rounds 5] [--duration 10s] [--storm-sessions 20] [--profile]
-#                       [--wait-idle MINUTES] [--skip-build]
+#                       [--wait-idle MINUTES] [--skip-build] [--passthrough-bin PATH]
 #
 # It builds the release binary (into $CARGO_TARGET_DIR, default target/), starts an nginx
 # upstream, nginx as a proxy, Apache + mod_auth_openidc, two demo OpenID providers and tokengate,
@@ -13,6 +13,8 @@
 # prints medians in Markdown. Then the refresh storm, and with --profile a perf profile of the
 # cache-hit path. Load generation stays bounded: rounds × systems × duration (300 s by default).
 # Raw results, logs and the report land in $CARGO_TARGET_DIR/bench-load/<timestamp>/.
+# --passthrough-bin adds a row for a bare pingora proxy (BENCHMARKS.md has its 40 lines), which
+# separates pingora's own cost from tokengate's.
 #
 # Missing tools are installed with apt-get (Debian/Ubuntu), and the script says so: nginx, wrk,
 # apache2, libapache2-mod-auth-openidc, curl, and linux-perf for --profile. Installing apache2
@@ -32,6 +34,7 @@ STORM_SESSIONS=20
 PROFILE=0
 WAIT_IDLE=0
 BUILD=1
+PASSTHROUGH_BIN=""
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE=1; shift ;;
     --wait-idle) WAIT_IDLE="$2"; shift 2 ;;
     --skip-build) BUILD=0; shift ;;
+    --passthrough-bin) PASSTHROUGH_BIN="$2"; shift 2 ;;
     -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
@@ -52,6 +56,7 @@ done
 [[ "$DURATION" =~ ^[1-9][0-9]?s$ ]] || die "--duration must be 1s..99s"
 [[ "$STORM_SESSIONS" =~ ^[1-9][0-9]{0,2}$ ]] || die "--storm-sessions must be 1..999"
 [[ "$WAIT_IDLE" =~ ^[0-9]+$ ]] || die "--wait-idle takes minutes"
+[ -z "$PASSTHROUGH_BIN" ] || [ -x "$PASSTHROUGH_BIN" ] || die "--passthrough-bin: $PASSTHROUGH_BIN is not executable"
 
 # --- processes: every child is remembered and stopped on exit ------------------------------
 pids=()
@@ -65,7 +70,12 @@ cleanup() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     [ -n "${pids[i]}" ] && stop_index "$i"
   done
-  [ -n "${work:-}" ] && [ -d "$work" ] && rm -rf "$work"
+  if [ -n "${work:-}" ] && [ -d "$work" ]; then
+    for log in "$work"/*/error.log; do
+      [ -f "$log" ] && cp "$log" "$out/$(basename "$(dirname "$log")")-error.log"
+    done
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -112,15 +122,20 @@ pid_of() {
 
 port_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port VAR: sets VAR to a port below the kernel's ephemeral range (where outgoing connections
+# take their local ports, which a listener then cannot bind), not taken by any socket, and not
+# handed out before. (A variable, not an echo: a $(subshell) would forget the ports handed out.)
 used_ports=" "
+ephemeral_low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
 free_port() {
-  local port
+  local port span=$((ephemeral_low - 20000))
+  [ "$span" -gt 1000 ] || die "the ephemeral port range starts at $ephemeral_low: no room below it"
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % span))
     case "$used_ports" in *" $port "*) continue ;; esac
-    port_answers "$port" && continue
+    [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ] || continue
     used_ports+="$port "
-    echo "$port"
+    printf -v "$1" '%s' "$port"
     return
   done
 }
@@ -200,12 +215,12 @@ mkdir -p "$work/nginx-upstream" "$work/nginx-proxy" "$work/apache/run"
 source "$here/measure.sh"
 
 # --- the servers ------------------------------------------------------------------------------
-UPSTREAM_PORT="$(free_port)"
-NGINX_PORT="$(free_port)"
-APACHE_PORT="$(free_port)"
-TOKENGATE_PORT="$(free_port)"
-PROVIDER_PORT="$(free_port)"
-APACHE_PROVIDER_PORT="$(free_port)"
+free_port UPSTREAM_PORT
+free_port NGINX_PORT
+free_port APACHE_PORT
+free_port TOKENGATE_PORT
+free_port PROVIDER_PORT
+free_port APACHE_PROVIDER_PORT
 upstream="http://127.0.0.1:$UPSTREAM_PORT"
 nginx_url="http://127.0.0.1:$NGINX_PORT"
 apache_url="http://127.0.0.1:$APACHE_PORT"
@@ -220,6 +235,12 @@ render "$here/conf/nginx-proxy.conf" "$work/nginx-proxy/nginx.conf" "DIR=$work" 
   "UPSTREAM_PORT=$UPSTREAM_PORT" "NGINX_PORT=$NGINX_PORT"
 start nginx QUIT nginx -p "$work/nginx-proxy" -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;'
 wait_for nginx "$NGINX_PORT"
+
+if [ -n "$PASSTHROUGH_BIN" ]; then
+  free_port PASSTHROUGH_PORT
+  start passthrough INT env LISTEN="127.0.0.1:$PASSTHROUGH_PORT" UPSTREAM="127.0.0.1:$UPSTREAM_PORT" "$PASSTHROUGH_BIN"
+  wait_for passthrough "$PASSTHROUGH_PORT"
+fi
 
 # Access tokens live an hour, so that no token expires (and is refreshed) during the run.
 start provider TERM node "$root/demo/provider.mjs" --port "$PROVIDER_PORT" --gateway "$tg_url" \
@@ -257,6 +278,9 @@ apache_cookie="$(node "$here/sessions.mjs" generic "$apache_url" /api/orders/che
 
 expect_body "upstream" "$upstream/api/orders/check" "" '{"bearer":"no"}'
 expect_body "nginx proxy" "$nginx_url/api/orders/check" "" '{"bearer":"no"}'
+if [ -n "$PASSTHROUGH_BIN" ]; then
+  expect_body "pingora passthrough" "http://127.0.0.1:$PASSTHROUGH_PORT/api/orders/check" "" '{"bearer":"no"}'
+fi
 expect_body "Apache with its session" "$apache_url/api/orders/check" "$apache_cookie" '{"bearer":"yes"}'
 expect_status "Apache without a session" "$apache_url/api/orders/check" "" 302
 expect_body "tokengate auth: none" "$tg_url/open/check" "" '{"bearer":"no"}'
@@ -265,25 +289,29 @@ expect_status "tokengate without a session" "$tg_url/api/orders/check" "" 401
 
 # --- load: every system in alternation --------------------------------------------------------
 write_meta >"$out/meta.md"
-# name | URL | Cookie | session cookie name | count exchanges
+# name | URL | Cookie | session cookie name | count exchanges | server process
 systems=(
-  "nginx|$nginx_url/api/orders/x|||"
-  "apache|$apache_url/api/orders/x|$apache_cookie|mod_auth_openidc_session|"
-  "tg-open|$tg_url/open/x|||"
-  "tg-hit|$tg_url/api/orders/x|$hit_cookie|tokengate|count"
-  "tg-first|$tg_url/api/profile/x|FRESH|tokengate|count"
-  "upstream|$upstream/api/orders/x|||"
+  "nginx|$nginx_url/api/orders/x||||nginx"
+  "apache|$apache_url/api/orders/x|$apache_cookie|mod_auth_openidc_session||apache"
+  "tg-open|$tg_url/open/x||||tokengate"
+  "tg-hit|$tg_url/api/orders/x|$hit_cookie|tokengate|count|tokengate"
+  "tg-first|$tg_url/api/profile/x|FRESH|tokengate|count|tokengate"
+  "upstream|$upstream/api/orders/x||||nginx-upstream"
 )
+if [ -n "$PASSTHROUGH_BIN" ]; then
+  systems+=("passthrough|http://127.0.0.1:$PASSTHROUGH_PORT/api/orders/x||||passthrough")
+fi
 total=$(( (ROUNDS * ${DURATION%s}) * ${#systems[@]} + ${WARMUP%s} * ${#systems[@]} ))
 say "load: ${#systems[@]} systems × $ROUNDS rounds × $DURATION (+ $WARMUP warm-up each): about ${total} s"
 for ((r = 0; r <= ROUNDS; r++)); do
   for entry in "${systems[@]}"; do
-    IFS='|' read -r name url cookie cookie_name count <<<"$entry"
+    IFS='|' read -r name url cookie cookie_name count server <<<"$entry"
     [ "$cookie" = FRESH ] && cookie="${fresh_cookies[r]}"
     if [ "$r" -eq 0 ]; then
       run_wrk "$url" "$cookie" "$cookie_name" "$WARMUP" >/dev/null
     else
-      measure "$r" "$name" "$url" "$cookie" "$cookie_name" "$count" >>"$out/results.jsonl"
+      measure "$r" "$name" "$url" "$cookie" "$cookie_name" "$count" "$(pid_of "$server")" \
+        >>"$out/results.jsonl"
     fi
   done
   [ "$r" -eq 0 ] || say "round $r of $ROUNDS done"
@@ -296,7 +324,7 @@ printf -- '- load average after the load runs: %s\n' "$(cut -d' ' -f1-3 /proc/lo
 if [ "$PROFILE" = 1 ]; then
   profile_hit_path "$tg_url/api/orders/x" "$hit_cookie" "$(pid_of tokengate)"
 fi
-for s in apache apache-provider tokengate provider nginx; do stop "$s"; done
+for s in passthrough apache apache-provider tokengate provider nginx; do stop "$s"; done
 
 # --- refresh storm ----------------------------------------------------------------------------
 for variant in rotating non-rotating; do
