@@ -88,7 +88,7 @@ pub enum StoreKind {
     Redis,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SessionConfig {
     pub cookie_name: String,
     /// The first key seals; every key opens.
@@ -97,6 +97,20 @@ pub struct SessionConfig {
     pub redis_url: Option<Secret>,
     pub absolute_lifetime: Duration,
     pub idle_timeout: Option<Duration>,
+}
+
+/// Debug output never shows a session key.
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("cookie_name", &self.cookie_name)
+            .field("keys", &format_args!("[{} keys]", self.keys.len()))
+            .field("store", &self.store)
+            .field("redis_url", &self.redis_url)
+            .field("absolute_lifetime", &self.absolute_lifetime)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]

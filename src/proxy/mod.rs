@@ -437,7 +437,7 @@ fn drop_upstream_session_cookies(resp: &mut ResponseHeader, name: &str) {
     let bad = |v: &http::HeaderValue| {
         let text = String::from_utf8_lossy(v.as_bytes());
         let cookie_name = text.split('=').next().unwrap_or("").trim().to_owned();
-        crate::session::cookies::chunk_index(name, &cookie_name).is_some()
+        crate::session::cookies::is_gateway_cookie(name, &cookie_name)
     };
     if values.iter().any(bad) {
         resp.remove_header("set-cookie");
