@@ -80,7 +80,10 @@ pub fn check_head(
     raw_head: Option<&[u8]>,
     limits: &LimitsConfig,
 ) -> Result<(), Refusal> {
-    if raw_head.is_some_and(has_conflicting_framing) {
+    // Only a request with `Transfer-Encoding` can have lost its `Content-Length`, so only then
+    // is the raw head (kilobytes of cookies, on every authenticated request) scanned.
+    let chunked = req.headers.contains_key(http::header::TRANSFER_ENCODING);
+    if chunked && raw_head.is_some_and(has_conflicting_framing) {
         return Err(Refusal::ConflictingFraming);
     }
     match req.headers.get(http::header::HOST) {
