@@ -12,6 +12,7 @@ use tokengate::oidc::discovery::Discovery;
 use tokengate::proxy::session_cookie::{self, CookieSession, Lifetime};
 use tokengate::session::codec::{chunk_name, split_chunks, KeyRing};
 use tokengate::session::model::{now, Session, TokenSet, User};
+use tokengate::session::opened::OpenedSessions;
 use tokengate::tokens::broker::Broker;
 use tokengate::tokens::cache::{select, Selection};
 use tokengate::tokens::scope::Scope;
@@ -80,24 +81,31 @@ fn hit_path(c: &mut Criterion) {
     let scope = Scope::parse("read:orders");
     for extra in [0usize, 7] {
         let headers = cookie_header(&keys, extra);
-        c.bench_function(
-            &format!("hit path, session with {} token sets", extra + 1),
-            |b| {
-                b.iter(|| {
-                    let t = now();
-                    let CookieSession::Valid { session, .. } =
-                        session_cookie::read(&headers, NAME, &keys, &lifetime, t, false)
-                    else {
-                        panic!("the bench cookie opens");
-                    };
-                    let view = broker.resolve(*session).expect("live");
-                    match select(&view.session, Some("https://orders.example"), &scope, t, 60) {
-                        Selection::Hit(tok) => format!("Bearer {}", tok.access_token),
-                        _ => panic!("the bench session holds the token"),
-                    }
-                })
-            },
-        );
+        // A browser repeats its cookie: after its first request the session is already opened
+        // (`session::opened`); the first request opens it.
+        for (label, opened) in [
+            ("already opened", OpenedSessions::new()),
+            ("opened", OpenedSessions::uncached()),
+        ] {
+            c.bench_function(
+                &format!("hit path, session with {} token sets, {label}", extra + 1),
+                |b| {
+                    b.iter(|| {
+                        let t = now();
+                        let CookieSession::Valid { session, .. } = session_cookie::read(
+                            &headers, NAME, &keys, &opened, &lifetime, t, false,
+                        ) else {
+                            panic!("the bench cookie opens");
+                        };
+                        let view = broker.resolve(session).expect("live");
+                        match select(&view.session, Some("https://orders.example"), &scope, t, 60) {
+                            Selection::Hit(tok) => format!("Bearer {}", tok.access_token),
+                            _ => panic!("the bench session holds the token"),
+                        }
+                    })
+                },
+            );
+        }
     }
 }
 

@@ -66,7 +66,7 @@ fn fill(b: &Broker, n: usize) -> Session {
     let mut last = None;
     for i in 0..n {
         let s = session(i);
-        let mut view = b.resolve(s.clone()).expect("live session");
+        let mut view = b.resolve(Arc::new(s.clone())).expect("live session");
         b.update(&mut view, |s| s.last_seen += 1);
         last = Some(s);
     }
@@ -108,11 +108,23 @@ fn lookups(c: &mut Criterion) {
     let absent = session(999_999);
     c.bench_function(
         "latest/resolve, session in the map (stale cookie)",
-        |bench| bench.iter_batched(|| present.clone(), |s| b.resolve(s), BatchSize::SmallInput),
+        |bench| {
+            bench.iter_batched(
+                || present.clone(),
+                |s| b.resolve(Arc::new(s)),
+                BatchSize::SmallInput,
+            )
+        },
     );
     c.bench_function(
         "latest/resolve, session not in the map (current cookie)",
-        |bench| bench.iter_batched(|| absent.clone(), |s| b.resolve(s), BatchSize::SmallInput),
+        |bench| {
+            bench.iter_batched(
+                || absent.clone(),
+                |s| b.resolve(Arc::new(s)),
+                BatchSize::SmallInput,
+            )
+        },
     );
 }
 

@@ -8,6 +8,7 @@ use crate::oidc::id_token::Jwks;
 use crate::proxy::session_cookie::Lifetime;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
+use crate::session::opened::OpenedSessions;
 use crate::session::store::RedisStore;
 use crate::shutdown::InFlight;
 use crate::tokens::broker::{Broker, TokenPolicy};
@@ -20,6 +21,8 @@ pub struct Loaded {
     pub config: Config,
     pub router: Router,
     pub keys: KeyRing,
+    /// Sessions opened from cookies, for this config's keys only (a reload starts it empty).
+    pub opened: OpenedSessions,
     pub lifetime: Lifetime,
     pub policy: TokenPolicy,
     pub public_origin: String,
@@ -45,6 +48,7 @@ impl Loaded {
             secure_cookies: config.server.is_https(),
             reference_cookie: config.session.store == StoreKind::Redis,
             keys,
+            opened: OpenedSessions::new(),
             router,
             config,
         })

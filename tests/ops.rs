@@ -294,6 +294,44 @@ async fn sighup_reloads_at_once() {
     );
 }
 
+/// Sessions opened from cookies are kept for the next request (`session::opened`); taking a key
+/// out of `session.keys` must still end every cookie it sealed at the reload, cached or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_removed_by_a_reload_ends_its_cookies_at_once() {
+    let provider = MockProvider::start().await;
+    let up = EchoUpstream::start().await;
+    let yaml = config(&provider, &route("api", "/api", &up.url(), &[]));
+    let gw = Gateway::start(&yaml);
+    let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+    let status = || async {
+        client()
+            .get(gw.url("/api/x"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(status().await, 200);
+    assert_eq!(status().await, 200, "served from the opened session");
+
+    let other_key = format!("{}A", "b".repeat(42));
+    let rotated = yaml.replace(&support::cookie::test_key_b64(), &other_key);
+    assert_ne!(rotated, yaml);
+    std::fs::write(gw.config_path(), rotated).unwrap();
+    gw.signal("HUP");
+    assert!(
+        eventually(Duration::from_secs(5), || async { status().await == 401 }).await,
+        "the old key's cookie still opens after the reload; logs:\n{}",
+        gw.logs()
+    );
+    assert_eq!(
+        up.count(),
+        2,
+        "only the two requests before the reload went upstream"
+    );
+}
+
 /// Starts a gateway in front of `slow` with `grace`, sends one request and `SIGTERM` once the
 /// upstream is working on it. Returns the gateway, the request's task and when TERM was sent.
 async fn terminate_during_a_request(

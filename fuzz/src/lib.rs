@@ -18,6 +18,7 @@ use tokengate::proxy::session_cookie::{self, CookieSession, Lifetime};
 use tokengate::session::codec::{chunk_name, join_chunks, split_chunks, KeyRing};
 use tokengate::session::cookies;
 use tokengate::session::model::{Session, TokenSet, User};
+use tokengate::session::opened::OpenedSessions;
 use tokengate::tokens::response::{judge, jwt_audiences, jwt_claims, Exchange};
 use tokengate::tokens::scope::Scope;
 
@@ -34,6 +35,9 @@ pub struct Fixture {
     pub ring: KeyRing,
     pub session: Session,
     pub sealed: String,
+    /// Shared by every input, as the gateway shares it by every request: the fixture's value is
+    /// in it, and no mutated cookie may come out of it as that session.
+    pub opened: OpenedSessions,
 }
 
 impl Fixture {
@@ -68,6 +72,7 @@ pub fn fixture() -> &'static Fixture {
             ring,
             session,
             sealed,
+            opened: OpenedSessions::new(),
         }
     })
 }
@@ -140,10 +145,11 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
             headers.append(http::header::COOKIE, v);
         }
     }
-    let read = session_cookie::read(&headers, COOKIE, &f.ring, &LIFETIME, NOW, false);
+    let read = session_cookie::read(&headers, COOKIE, &f.ring, &f.opened, &LIFETIME, NOW, false);
     // Read as a Redis reference (`store: redis`), the same bytes never name a session: a
     // session cookie's purpose is not a reference's.
-    let as_reference = session_cookie::read(&headers, COOKIE, &f.ring, &LIFETIME, NOW, true);
+    let as_reference =
+        session_cookie::read(&headers, COOKIE, &f.ring, &f.opened, &LIFETIME, NOW, true);
     assert!(
         !matches!(as_reference, CookieSession::Reference { .. }),
         "a session cookie was read as a reference"

@@ -56,6 +56,7 @@ async fn current_session(
         &req.req_header().headers,
         name,
         &loaded.keys,
+        &loaded.opened,
         &loaded.lifetime,
         now(),
         loaded.reference_cookie,
@@ -63,7 +64,7 @@ async fn current_session(
     let read = crate::proxy::limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
     let chunks = read.chunks().to_vec();
     let session = match read {
-        CookieSession::Valid { session, .. } => app.broker.resolve(*session).map(|v| v.session),
+        CookieSession::Valid { session, .. } => app.broker.resolve(session).map(|v| v.session),
         CookieSession::Reference { sid, .. } => app
             .broker
             .resolve_reference(&sid, &loaded.keys, &loaded.lifetime)
@@ -276,6 +277,7 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         &req.req_header().headers,
         name,
         &loaded.keys,
+        &loaded.opened,
         &loaded.lifetime,
         t,
         loaded.reference_cookie,

@@ -196,7 +196,7 @@ fn refusals_answer_with_the_documented_status_and_body() {
 
 fn valid(chunks: Vec<usize>) -> CookieSession {
     CookieSession::Valid {
-        session: Box::new(Session::new(User::default(), 1)),
+        session: std::sync::Arc::new(Session::new(User::default(), 1)),
         chunks,
     }
 }

@@ -278,6 +278,7 @@ impl TokenGate {
             &session.req_header().headers,
             cookie_name,
             &loaded.keys,
+            &loaded.opened,
             &loaded.lifetime,
             t,
             loaded.reference_cookie,
@@ -285,7 +286,7 @@ impl TokenGate {
         let read = limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
         ctx.cookie_chunks = read.chunks().to_vec();
         let view = match read {
-            CookieSession::Valid { session: s, .. } => self.app.broker.resolve(*s),
+            CookieSession::Valid { session: s, .. } => self.app.broker.resolve(s),
             CookieSession::Reference { sid, .. } => {
                 match self
                     .app

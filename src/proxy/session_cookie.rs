@@ -5,8 +5,10 @@
 use crate::session::codec::{join_chunks, KeyRing};
 use crate::session::cookies::{self, CookieAttrs};
 use crate::session::model::{Session, UnixSeconds};
+use crate::session::opened::OpenedSessions;
 use crate::session::store::reference_purpose;
 use http::HeaderMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The session lifetime rules of `session:`.
@@ -55,7 +57,8 @@ pub enum CookieSession {
         chunks: Vec<usize>,
     },
     Valid {
-        session: Box<Session>,
+        /// Shared with the cache of opened sessions (`session::opened`).
+        session: Arc<Session>,
         chunks: Vec<usize>,
     },
     /// `store: redis`: the cookie names a session held in Redis.
@@ -83,6 +86,7 @@ pub fn read(
     headers: &HeaderMap,
     name: &str,
     keys: &KeyRing,
+    opened: &OpenedSessions,
     lifetime: &Lifetime,
     now: UnixSeconds,
     reference: bool,
@@ -133,17 +137,14 @@ pub fn read(
             },
         };
     }
-    match keys.open_session(name, &joined) {
+    match opened.open(keys, name, joined) {
         Err(e) => CookieSession::Unusable {
             reason: e.reason(),
             chunks,
         },
         Ok(session) => match lifetime.expired(&session, now) {
             Some(reason) => CookieSession::Unusable { reason, chunks },
-            None => CookieSession::Valid {
-                session: Box::new(session),
-                chunks,
-            },
+            None => CookieSession::Valid { session, chunks },
         },
     }
 }

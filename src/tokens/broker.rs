@@ -354,9 +354,8 @@ impl Broker {
     }
 
     /// The session a request works from, or `None` when the provider ended it.
-    pub fn resolve(&self, cookie: Session) -> Option<SessionView> {
-        let cookie_version = cookie.version;
-        let session = Arc::new(cookie);
+    pub fn resolve(&self, session: Arc<Session>) -> Option<SessionView> {
+        let cookie_version = session.version;
         match self.latest.get(&session.sid) {
             None => Some(SessionView {
                 session,
