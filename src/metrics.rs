@@ -21,6 +21,7 @@ pub struct Metrics {
     pub session_rejected: IntCounterVec,
     pub sessions_cleared: IntCounterVec,
     pub reloads: IntCounterVec,
+    pub upstream_errors: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
 }
@@ -65,6 +66,11 @@ impl Metrics {
             "tokengate_config_reloads_total",
             "Configuration reloads, by result.",
             &["result"],
+        );
+        let upstream_errors = counter_vec(
+            "tokengate_upstream_errors_total",
+            "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout).",
+            &["route", "error"],
         );
         let token_duration = HistogramVec::new(
             HistogramOpts::new(
@@ -115,6 +121,7 @@ impl Metrics {
             session_rejected,
             sessions_cleared,
             reloads,
+            upstream_errors,
         }
     }
 

@@ -312,3 +312,38 @@ async fn narrower_scope_is_403_and_the_narrow_token_is_kept() {
     );
     assert_eq!(ctx.provider.call_count(), 1);
 }
+
+/// The upstream is down after the gateway fetched a token (and the provider rotated the refresh
+/// token): the client gets a JSON 502, and the answer still carries the new session, or the
+/// rotated refresh token would be lost with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_down_after_an_exchange_is_json_502_and_keeps_the_new_session() {
+    let ctx = setup_with(|mut b| {
+        b.routes_yaml += &route(
+            "down",
+            "/down",
+            &format!("http://127.0.0.1:{}", free_port()),
+            &[
+                &format!("audience: \"{ORDERS_AUD}\""),
+                "scope: \"read:orders\"",
+            ],
+        );
+        b
+    })
+    .await;
+    let r = get(&ctx, "/down/x", &ctx.cookie).await;
+    assert_eq!(r.status(), 502);
+    let sc = set_cookies(&r);
+    assert_eq!(json_body(r).await, json!({"error": "upstream_unavailable"}));
+    let session = open_set_cookies(&sc).unwrap_or_else(|| panic!("no new session: {sc:?}"));
+    let rotated = session.refresh_token.clone().unwrap();
+    assert_ne!(rotated, ctx.rt);
+    assert!(ctx.provider.is_active(&rotated));
+
+    // The token fetched for the failed request serves the next one, without an exchange.
+    let r = get(&ctx, "/api/orders/1", &cookie_header_from(&sc)).await;
+    assert_eq!(r.status(), 200);
+    assert!(set_cookies(&r).is_empty(), "nothing changed");
+    assert_eq!(ctx.provider.call_count(), 1);
+    assert_eq!(ctx.provider.reuse_detected(), 0);
+}

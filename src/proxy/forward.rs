@@ -18,10 +18,17 @@ pub struct Forward<'a> {
 }
 
 /// Rewrites `req` for the upstream.
+///
+/// Fails closed: a target that is not a valid URI is a 400, never the client's URI unchanged
+/// (which would skip `strip_prefix` and normalisation).
 pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
-    if let Ok(uri) = f.path_and_query.parse::<http::Uri>() {
-        req.set_uri(uri);
-    }
+    let uri = f.path_and_query.parse::<http::Uri>().map_err(|_| {
+        pingora::Error::explain(
+            pingora::ErrorType::HTTPStatus(400),
+            "the normalised target is not a valid URI",
+        )
+    })?;
+    req.set_uri(uri);
     req.remove_header("authorization");
     if let Some(token) = f.bearer {
         req.insert_header("authorization", format!("Bearer {token}"))?;
@@ -117,6 +124,31 @@ mod tests {
             cookie_headers(&req),
             vec![b"a=1; tokengatex=3; b=2".to_vec()]
         );
+    }
+
+    fn forward(path_and_query: &str) -> Forward<'_> {
+        Forward {
+            path_and_query,
+            upstream_authority: "api.internal:8080",
+            bearer: Some("tok"),
+            session_cookie: "tokengate",
+            client_ip: None,
+            proto: "https",
+            original_host: None,
+        }
+    }
+
+    #[test]
+    fn the_upstream_gets_the_decided_target_or_nothing() {
+        let mut req = request(&[]);
+        apply(&mut req, &forward("/orders/1?a=b")).expect("a valid target");
+        assert_eq!(req.uri, "/orders/1?a=b");
+        assert_eq!(req.headers["authorization"], "Bearer tok");
+
+        // Never the client's URI unchanged: that would skip strip_prefix and normalisation.
+        let mut req = request(&[]);
+        let e = apply(&mut req, &forward("/a b")).expect_err("not a URI");
+        assert_eq!(e.etype(), &pingora::ErrorType::HTTPStatus(400));
     }
 
     #[test]

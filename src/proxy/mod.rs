@@ -204,6 +204,52 @@ impl ProxyHttp for TokenGate {
         Ok(())
     }
 
+    /// The upstream failed (or the client's request did, after the gateway's decision): a JSON
+    /// answer like every other the gateway writes, counted, and still carrying the session's
+    /// `Set-Cookie`, so that a token fetched or a refresh token rotated for this request is not
+    /// lost with it.
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &pingora::Error,
+        ctx: &mut RequestCtx,
+    ) -> pingora::proxy::FailToProxy
+    where
+        RequestCtx: Send + Sync,
+    {
+        let gone = pingora::proxy::FailToProxy {
+            error_code: 0,
+            can_reuse_downstream: false,
+        };
+        let Some((reply, counted)) = outcome::proxy_failure(e.etype(), e.esource()) else {
+            return gone;
+        };
+        if let Some(error) = counted {
+            let route = ctx.route_name().to_owned();
+            self.app
+                .metrics
+                .upstream_errors
+                .with_label_values(&[route.as_str(), error])
+                .inc();
+        }
+        let status = reply.status;
+        ctx.error = error_code(&reply);
+        let cookies = match ctx.loaded.clone() {
+            Some(loaded) if session.response_written().is_none() => {
+                self.cookie_headers(ctx, &loaded)
+            }
+            _ => Vec::new(),
+        };
+        if let Err(e) = reply::write_error(session, reply.with_cookies(cookies)).await {
+            tracing::debug!(error = %e, "could not write the error answer");
+            return gone;
+        }
+        pingora::proxy::FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
+    }
+
     async fn logging(
         &self,
         session: &mut Session,

@@ -3,6 +3,7 @@
 
 use super::reply::Reply;
 use crate::tokens::broker::TokenError;
+use pingora::{ErrorSource, ErrorType};
 use serde_json::json;
 
 pub fn reply_for(e: &TokenError) -> Reply {
@@ -29,6 +30,30 @@ pub fn reply_for(e: &TokenError) -> Reply {
     }
 }
 
+/// Why proxying failed after the gateway had decided to forward (pingora's `fail_to_proxy`) →
+/// the JSON answer, with the `kind` counted in `tokengate_upstream_errors_total` for upstream
+/// failures. `None`: the client's connection is gone, nothing can be written.
+pub fn proxy_failure(
+    kind: &ErrorType,
+    source: &ErrorSource,
+) -> Option<(Reply, Option<&'static str>)> {
+    use ErrorType::*;
+    let upstream = |status, code: &'static str| Some((Reply::error(status, code), Some(code)));
+    match (source, kind) {
+        (_, HTTPStatus(status)) if (400..500).contains(status) => {
+            Some((Reply::error(*status, "bad_request"), None))
+        }
+        (
+            ErrorSource::Upstream,
+            ConnectTimedout | TLSHandshakeTimedout | ReadTimedout | WriteTimedout,
+        ) => upstream(504, "upstream_timeout"),
+        (ErrorSource::Upstream, _) => upstream(502, "upstream_unavailable"),
+        (ErrorSource::Downstream, ReadError | WriteError | ConnectionClosed) => None,
+        (ErrorSource::Downstream, _) => Some((Reply::error(400, "bad_request"), None)),
+        _ => Some((Reply::error(500, "internal"), None)),
+    }
+}
+
 /// Redis did not answer: the session cannot be read or written right now.
 pub fn store_unavailable() -> Reply {
     Reply::error(503, "session_store_unavailable").with_header("retry-after", "2")
@@ -48,6 +73,59 @@ mod tests {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    fn failure(kind: ErrorType, source: ErrorSource) -> Option<(u16, serde_json::Value)> {
+        proxy_failure(&kind, &source).map(|(r, _)| (r.status, body(&r)))
+    }
+
+    #[test]
+    fn proxy_failures_are_json_with_a_status_per_cause() {
+        use ErrorType::*;
+        for kind in [
+            ConnectTimedout,
+            ReadTimedout,
+            WriteTimedout,
+            TLSHandshakeTimedout,
+        ] {
+            assert_eq!(
+                failure(kind, ErrorSource::Upstream),
+                Some((504, json!({"error": "upstream_timeout"})))
+            );
+        }
+        for kind in [
+            ConnectRefused,
+            ConnectNoRoute,
+            ReadError,
+            ConnectionClosed,
+            H1Error,
+        ] {
+            assert_eq!(
+                failure(kind, ErrorSource::Upstream),
+                Some((502, json!({"error": "upstream_unavailable"})))
+            );
+        }
+        for kind in [ReadError, WriteError, ConnectionClosed] {
+            assert_eq!(failure(kind, ErrorSource::Downstream), None, "client gone");
+        }
+        assert_eq!(
+            failure(ReadTimedout, ErrorSource::Downstream),
+            Some((400, json!({"error": "bad_request"})))
+        );
+        assert_eq!(
+            failure(HTTPStatus(400), ErrorSource::Unset),
+            Some((400, json!({"error": "bad_request"})))
+        );
+        assert_eq!(
+            failure(InternalError, ErrorSource::Internal),
+            Some((500, json!({"error": "internal"})))
+        );
+        let metric = |k, s| proxy_failure(&k, &s).and_then(|(_, m)| m);
+        assert_eq!(
+            metric(ConnectRefused, ErrorSource::Upstream),
+            Some("upstream_unavailable")
+        );
+        assert_eq!(metric(InvalidHTTPHeader, ErrorSource::Downstream), None);
     }
 
     #[test]

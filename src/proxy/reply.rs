@@ -63,6 +63,25 @@ impl Reply {
     }
 }
 
+/// Writes `reply` as an error answer when proxying failed: nothing if a response has already
+/// begun (pingora then closes the connection), and the connection is not kept alive.
+pub async fn write_error(session: &mut Session, reply: Reply) -> pingora::Result<()> {
+    let mut head = ResponseHeader::build(reply.status, Some(reply.headers.len() + 1))?;
+    for (name, value) in &reply.headers {
+        head.append_header(*name, value.as_str())?;
+    }
+    head.insert_header("content-length", reply.body.len().to_string())?;
+    let body = if session.req_header().method == http::Method::HEAD {
+        bytes::Bytes::new()
+    } else {
+        reply.body
+    };
+    session
+        .as_downstream_mut()
+        .write_error_response(head, body)
+        .await
+}
+
 /// Writes `reply` as the whole response.
 pub async fn write(session: &mut Session, reply: Reply) -> pingora::Result<()> {
     let mut head = ResponseHeader::build(reply.status, Some(reply.headers.len() + 1))?;

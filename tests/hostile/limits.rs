@@ -320,8 +320,9 @@ async fn a_silent_upstream_times_out() {
     let r = s.raw_get("/slow/x", &[]).await;
     let elapsed = started.elapsed();
     silent.abort();
-    // pingora answers every upstream failure, timeouts included, with a bare 502.
-    assert_eq!(r.status, 502);
+    assert_eq!(r.status, 504);
+    assert_eq!(r.body, r#"{"error":"upstream_timeout"}"#);
+    assert_eq!(r.header("content-type"), Some("application/json"));
     assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
     assert!(
         elapsed >= Duration::from_millis(900),
