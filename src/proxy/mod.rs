@@ -250,6 +250,15 @@ impl ProxyHttp for TokenGate {
         }
     }
 
+    fn suppress_error_log(
+        &self,
+        _session: &Session,
+        _ctx: &RequestCtx,
+        e: &pingora::Error,
+    ) -> bool {
+        outcome::client_went_away(e.etype(), e.esource())
+    }
+
     async fn logging(
         &self,
         session: &mut Session,

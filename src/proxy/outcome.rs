@@ -39,6 +39,9 @@ pub fn proxy_failure(
 ) -> Option<(Reply, Option<&'static str>)> {
     use ErrorType::*;
     let upstream = |status, code: &'static str| Some((Reply::error(status, code), Some(code)));
+    if client_went_away(kind, source) {
+        return None;
+    }
     match (source, kind) {
         (_, HTTPStatus(status)) if (400..500).contains(status) => {
             Some((Reply::error(*status, "bad_request"), None))
@@ -48,10 +51,20 @@ pub fn proxy_failure(
             ConnectTimedout | TLSHandshakeTimedout | ReadTimedout | WriteTimedout,
         ) => upstream(504, "upstream_timeout"),
         (ErrorSource::Upstream, _) => upstream(502, "upstream_unavailable"),
-        (ErrorSource::Downstream, ReadError | WriteError | ConnectionClosed) => None,
         (ErrorSource::Downstream, _) => Some((Reply::error(400, "bad_request"), None)),
         _ => Some((Reply::error(500, "internal"), None)),
     }
+}
+
+/// The client went away (closed the connection, or it broke) before its answer: routine for a
+/// proxy (a browser leaving a page, a load generator stopping), so not an `ERROR` line; the
+/// access log still records the request with status 0.
+pub fn client_went_away(kind: &ErrorType, source: &ErrorSource) -> bool {
+    *source == ErrorSource::Downstream
+        && matches!(
+            kind,
+            ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::WriteError
+        )
 }
 
 /// Redis did not answer: the session cannot be read or written right now.
@@ -120,6 +133,12 @@ mod tests {
             failure(InternalError, ErrorSource::Internal),
             Some((500, json!({"error": "internal"})))
         );
+        assert!(client_went_away(
+            &ConnectionClosed,
+            &ErrorSource::Downstream
+        ));
+        assert!(!client_went_away(&ConnectionClosed, &ErrorSource::Upstream));
+        assert!(!client_went_away(&ReadTimedout, &ErrorSource::Downstream));
         let metric = |k, s| proxy_failure(&k, &s).and_then(|(_, m)| m);
         assert_eq!(
             metric(ConnectRefused, ErrorSource::Upstream),
