@@ -25,14 +25,15 @@ write_meta() {
   cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   mem="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  if git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q .; then
-    dirty=" + uncommitted changes"
+  # Only what the binary is built from: this benchmark's own files may be work in progress.
+  if git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | grep -q .; then
+    dirty=" + uncommitted changes in src/"
   fi
   cat <<EOF
 - date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr)
 - load average before the load runs: $(cut -d' ' -f1-3 /proc/loadavg)
-- tokengate $commit$dirty (release build, \`threads: 2\`); $(nginx -v 2>&1 | sed 's/^nginx version: //') (\`worker_processes 2\`); $(apache2 -v | sed -n 's/^Server version: //p') mpm_event + mod_auth_openidc $(dpkg-query -W -f '${Version}' libapache2-mod-auth-openidc 2>/dev/null || echo '?'); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); Node $(node --version)
+- tokengate $commit$dirty ($([ "$BUILD" = 1 ] && echo "release build" || echo "release binary as found: --skip-build"), \`threads: 2\`); $(nginx -v 2>&1 | sed 's/^nginx version: //') (\`worker_processes 2\`); $(apache2 -v | sed -n 's/^Server version: //p') mpm_event + mod_auth_openidc $(dpkg-query -W -f '${Version}' libapache2-mod-auth-openidc 2>/dev/null || echo '?'); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); Node $(node --version)
 - load: \`wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION\` per system and round, same Lua script for all (benches/load/wrk.lua)
 EOF
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 const SYSTEMS = [
   ['upstream', 'upstream alone (nginx `return 200`, no proxy)'],
   ['nginx', 'nginx plain reverse proxy (the floor)'],
-  ['passthrough', 'pingora 0.9 passthrough, no tokengate code (`--passthrough-bin`)'],
+  ['passthrough', 'pingora 0.9 passthrough, no tokengate code (`examples/pingora_passthrough.rs`)'],
   ['apache', 'Apache httpd 2.4 + mod_auth_openidc, client-cookie session'],
   ['tg-open', 'tokengate (a) `auth: none`'],
   ['tg-hit', 'tokengate (b) authenticated, token cached'],
@@ -121,13 +121,13 @@ function printRss(rss) {
 
 function printStorm(storms) {
   const out = [
-    '| provider | sessions × token sets | token-endpoint calls (expected) | non-200 | wrong token | p50 ms | p99 ms | max ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| provider | sessions × token sets | token-endpoint calls (expected) | refresh tokens reused | non-200 | wrong token | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const label = { rotating: 'rotates refresh tokens (the demo default)', 'non-rotating': 'does not rotate (`--no-rotation`)' };
   for (const s of storms) {
     const calls = `${s.calls} (${s.expected_calls})${s.calls === s.expected_calls ? '' : ' **≠**'}`;
-    out.push(`| ${label[s.variant] ?? s.variant} | ${s.sessions} × ${s.token_sets} | ${calls} | ${s.non200} `
+    out.push(`| ${label[s.variant] ?? s.variant} | ${s.sessions} × ${s.token_sets} | ${calls} | ${s.reuse_detected} | ${s.non200} `
       + `| ${s.wrong_token} | ${fmt(s.p50_ms, 1)} | ${fmt(s.p99_ms, 1)} | ${fmt(s.max_ms, 1)} |`);
   }
   return out.join('\n');

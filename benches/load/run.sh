@@ -4,7 +4,7 @@
 # the repository root explains what is measured and what limits each figure.
 #
 #   benches/load/run.sh [--rounds 5] [--duration 10s] [--storm-sessions 20] [--profile]
-#                       [--wait-idle MINUTES] [--skip-build] [--passthrough-bin PATH]
+#                       [--wait-idle MINUTES] [--skip-build] [--no-passthrough]
 #
 # It builds the release binary (into $CARGO_TARGET_DIR, default target/), starts an nginx
 # upstream, nginx as a proxy, Apache + mod_auth_openidc, two demo OpenID providers and tokengate,
@@ -13,8 +13,8 @@
 # prints medians in Markdown. Then the refresh storm, and with --profile a perf profile of the
 # cache-hit path. Load generation stays bounded: rounds × systems × duration (300 s by default).
 # Raw results, logs and the report land in $CARGO_TARGET_DIR/bench-load/<timestamp>/.
-# --passthrough-bin adds a row for a bare pingora proxy (BENCHMARKS.md has its 40 lines), which
-# separates pingora's own cost from tokengate's.
+# A row for a bare pingora proxy (examples/pingora_passthrough.rs, built with the gateway)
+# separates pingora's own cost from tokengate's; --no-passthrough leaves it out.
 #
 # Missing tools are installed with apt-get (Debian/Ubuntu), and the script says so: nginx, wrk,
 # apache2, libapache2-mod-auth-openidc, curl, and linux-perf for --profile. Installing apache2
@@ -34,21 +34,21 @@ STORM_SESSIONS=20
 PROFILE=0
 WAIT_IDLE=0
 BUILD=1
-PASSTHROUGH_BIN=""
+PASSTHROUGH=1
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) ROUNDS="$2"; shift 2 ;;
-    --duration) DURATION="$2"; shift 2 ;;
-    --storm-sessions) STORM_SESSIONS="$2"; shift 2 ;;
+    --rounds) ROUNDS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
+    --duration) DURATION="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
+    --storm-sessions) STORM_SESSIONS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --profile) PROFILE=1; shift ;;
-    --wait-idle) WAIT_IDLE="$2"; shift 2 ;;
+    --wait-idle) WAIT_IDLE="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --skip-build) BUILD=0; shift ;;
-    --passthrough-bin) PASSTHROUGH_BIN="$2"; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    --no-passthrough) PASSTHROUGH=0; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -56,7 +56,10 @@ done
 [[ "$DURATION" =~ ^[1-9][0-9]?s$ ]] || die "--duration must be 1s..99s"
 [[ "$STORM_SESSIONS" =~ ^[1-9][0-9]{0,2}$ ]] || die "--storm-sessions must be 1..999"
 [[ "$WAIT_IDLE" =~ ^[0-9]+$ ]] || die "--wait-idle takes minutes"
-[ -z "$PASSTHROUGH_BIN" ] || [ -x "$PASSTHROUGH_BIN" ] || die "--passthrough-bin: $PASSTHROUGH_BIN is not executable"
+# Every wrk run is bounded by -d; the whole run's load generation by this.
+n_systems=$((6 + PASSTHROUGH))
+load_seconds=$(((ROUNDS * ${DURATION%s} + ${WARMUP%s}) * n_systems + PROFILE * ${DURATION%s}))
+[ "$load_seconds" -le 600 ] || die "$load_seconds s of load is more than this script allows (600): lower --rounds or --duration"
 
 # --- processes: every child is remembered and stopped on exit ------------------------------
 pids=()
@@ -199,11 +202,16 @@ fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 if [ "$BUILD" = 1 ]; then
-  say "building the release binary (cargo build --release --locked --bin tokengate)"
-  (cd "$root" && cargo build --release --locked --bin tokengate)
+  say "building the release binaries (cargo build --release --locked --bin tokengate --example pingora_passthrough)"
+  (cd "$root" && cargo build --release --locked --bin tokengate --example pingora_passthrough)
 fi
 tokengate="$target_dir/release/tokengate"
 [ -x "$tokengate" ] || die "no $tokengate: build it first"
+PASSTHROUGH_BIN=""
+if [ "$PASSTHROUGH" = 1 ]; then
+  PASSTHROUGH_BIN="$target_dir/release/examples/pingora_passthrough"
+  [ -x "$PASSTHROUGH_BIN" ] || die "no $PASSTHROUGH_BIN: build it first, or use --no-passthrough"
+fi
 
 out="$target_dir/bench-load/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
@@ -262,7 +270,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 render "$here/conf/apache.conf" "$work/apache/httpd.conf" "DIR=$work" "APACHE_PORT=$APACHE_PORT" \
   "UPSTREAM_PORT=$UPSTREAM_PORT" "PROVIDER_URL=http://127.0.0.1:$APACHE_PROVIDER_PORT" \
-  "PASSPHRASE=$("$tokengate" keygen)" "RUN_AS=$run_as" "PASS_CLAIMS_AS=${APACHE_PASS_CLAIMS_AS:-environment}"
+  "PASSPHRASE=$("$tokengate" keygen)" "RUN_AS=$run_as"
 start apache TERM apache2 -d "$work/apache" -f "$work/apache/httpd.conf" -DFOREGROUND
 wait_for apache "$APACHE_PORT"
 
@@ -301,8 +309,7 @@ systems=(
 if [ -n "$PASSTHROUGH_BIN" ]; then
   systems+=("passthrough|http://127.0.0.1:$PASSTHROUGH_PORT/api/orders/x||||passthrough")
 fi
-total=$(( (ROUNDS * ${DURATION%s}) * ${#systems[@]} + ${WARMUP%s} * ${#systems[@]} ))
-say "load: ${#systems[@]} systems × $ROUNDS rounds × $DURATION (+ $WARMUP warm-up each): about ${total} s"
+say "load: ${#systems[@]} systems × $ROUNDS rounds × $DURATION (+ $WARMUP warm-up each): about ${load_seconds} s"
 for ((r = 0; r <= ROUNDS; r++)); do
   for entry in "${systems[@]}"; do
     IFS='|' read -r name url cookie cookie_name count server <<<"$entry"

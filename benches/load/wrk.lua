@@ -7,8 +7,8 @@
 -- * A browser applies every Set-Cookie it receives. A gateway that re-issues the session (after
 --   a token exchange, or a rotated refresh token) must then see the new cookie on the following
 --   requests, or every request afterwards carries a stale cookie and measures another path.
---   Each wrk thread keeps its own copy of the cookie, as two browser tabs would not, which is
---   harmless: both copies converge on the first response that carries the new session.
+--   Each wrk thread keeps its own copy of the cookie (a browser has one); the copies converge
+--   on the first response of each thread that carries the new session, which is harmless.
 -- * wrk counts only statuses >= 400 as errors; a 302 to a login page would pass as a success.
 --   Here every status other than 200 is an error.
 -- The same script drives every system, so the per-request cost of the script is the same for all.
