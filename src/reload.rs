@@ -86,7 +86,11 @@ pub fn reload(app: &App, path: &Path) -> Result<usize, ReloadError> {
     }
     let loaded = Loaded::new(config).map_err(ReloadError::Build)?;
     let routes = loaded.config.routes.len();
-    app.current.store(Arc::new(loaded));
+    let old = app.current.swap(Arc::new(loaded));
+    // Requests still running (a WebSocket, a long download) keep the old config alive, and with
+    // it its cache of opened sessions, which nothing would use or expire any more: empty it now
+    // so that memory stays within one cache's bound whatever the number of reloads.
+    old.opened.clear();
     Ok(routes)
 }
 

@@ -347,3 +347,57 @@ async fn upstream_down_after_an_exchange_is_json_502_and_keeps_the_new_session()
     assert_eq!(ctx.provider.call_count(), 1);
     assert_eq!(ctx.provider.reuse_detected(), 0);
 }
+
+/// An upstream that answers `103 Early Hints` and then drops the connection.
+async fn hints_then_hang_up() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut head = Vec::new();
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let hints = b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n";
+                let _ = socket.write_all(hints).await;
+                let _ = socket.flush().await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            });
+        }
+    });
+    url
+}
+
+/// The same after an informational answer: `103` is not the answer, so the error answer that
+/// follows it must still carry the new session.
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_failing_after_103_still_delivers_the_new_session() {
+    let upstream = hints_then_hang_up().await;
+    let ctx = setup_with(|mut b| {
+        b.routes_yaml += &route(
+            "hints",
+            "/hints",
+            &upstream,
+            &[
+                &format!("audience: \"{ORDERS_AUD}\""),
+                "scope: \"read:orders\"",
+            ],
+        );
+        b
+    })
+    .await;
+    let r = get(&ctx, "/hints/x", &ctx.cookie).await;
+    assert_eq!(r.status(), 502);
+    let sc = set_cookies(&r);
+    let session = open_set_cookies(&sc).unwrap_or_else(|| panic!("no new session: {sc:?}"));
+    assert!(ctx
+        .provider
+        .is_active(session.refresh_token.as_deref().unwrap()));
+    assert_eq!(ctx.provider.reuse_detected(), 0);
+}

@@ -232,13 +232,20 @@ impl ProxyHttp for TokenGate {
                 .with_label_values(&[route.as_str(), error])
                 .inc();
         }
+        // A final answer has begun (its head carried the cookies): pingora closes the
+        // connection, there is nothing more to write. An informational one (`100 Continue`,
+        // `103 Early Hints`) is not final: the error answer still goes out, with the cookies.
+        let begun = session
+            .response_written()
+            .is_some_and(|r| !r.status.is_informational() || r.status == 101);
+        if begun {
+            return gone;
+        }
         let status = reply.status;
         ctx.error = error_code(&reply);
         let cookies = match ctx.loaded.clone() {
-            Some(loaded) if session.response_written().is_none() => {
-                self.cookie_headers(ctx, &loaded)
-            }
-            _ => Vec::new(),
+            Some(loaded) => self.cookie_headers(ctx, &loaded),
+            None => Vec::new(),
         };
         if let Err(e) = reply::write_error(session, reply.with_cookies(cookies)).await {
             tracing::debug!(error = %e, "could not write the error answer");

@@ -51,19 +51,26 @@ pub fn proxy_failure(
             ConnectTimedout | TLSHandshakeTimedout | ReadTimedout | WriteTimedout,
         ) => upstream(504, "upstream_timeout"),
         (ErrorSource::Upstream, _) => upstream(502, "upstream_unavailable"),
+        (ErrorSource::Downstream, ReadTimedout) => {
+            Some((Reply::error(408, "request_timeout"), None))
+        }
         (ErrorSource::Downstream, _) => Some((Reply::error(400, "bad_request"), None)),
         _ => Some((Reply::error(500, "internal"), None)),
     }
 }
 
-/// The client went away (closed the connection, or it broke) before its answer: routine for a
-/// proxy (a browser leaving a page, a load generator stopping), so not an `ERROR` line; the
-/// access log still records the request with status 0.
+/// The client went away (closed the connection, or it broke, or stopped reading its answer)
+/// before its answer: routine for a proxy (a browser leaving a page, a load generator stopping),
+/// so not an `ERROR` line, and nothing can be written to it; the access log still records the
+/// request.
 pub fn client_went_away(kind: &ErrorType, source: &ErrorSource) -> bool {
     *source == ErrorSource::Downstream
         && matches!(
             kind,
-            ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::WriteError
+            ErrorType::ConnectionClosed
+                | ErrorType::ReadError
+                | ErrorType::WriteError
+                | ErrorType::WriteTimedout
         )
 }
 
@@ -123,8 +130,9 @@ mod tests {
         }
         assert_eq!(
             failure(ReadTimedout, ErrorSource::Downstream),
-            Some((400, json!({"error": "bad_request"})))
+            Some((408, json!({"error": "request_timeout"})))
         );
+        assert_eq!(failure(WriteTimedout, ErrorSource::Downstream), None);
         assert_eq!(
             failure(HTTPStatus(400), ErrorSource::Unset),
             Some((400, json!({"error": "bad_request"})))

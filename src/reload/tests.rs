@@ -80,10 +80,26 @@ fn a_valid_file_is_swapped_in_and_counted() {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), yaml("127.0.0.1:8080", "http://127.0.0.1:9202")).unwrap();
 
+    let user = crate::session::model::User {
+        sub: "u".into(),
+        name: None,
+        email: None,
+        sid: None,
+    };
+    let session = crate::session::model::Session::new(user, 1_700_000_000);
+    let sealed = before.keys.seal_session("tokengate", &session).unwrap();
+    before
+        .opened
+        .open(&before.keys, "tokengate", sealed)
+        .unwrap();
+    assert_eq!(before.opened.len(), 1);
+
     assert!(reload_and_report(&app, file.path(), "test"));
     assert_eq!(upstream_port(&app), 9202);
-    // A request that loaded the old config keeps it whole.
+    // A request that loaded the old config keeps it whole, but the old cache of opened
+    // sessions is emptied: nothing would use or expire it any more.
     assert_eq!(before.config.routes[0].upstream.port, 9101);
+    assert_eq!(before.opened.len(), 0);
     assert_eq!(
         (
             reloads(&app, RELOAD_SUCCESS),

@@ -92,8 +92,16 @@ impl OpenedSessions {
         Ok(session)
     }
 
+    /// Drops every entry (the config this cache belongs to was replaced).
+    pub fn clear(&self) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate_all();
+            cache.run_pending_tasks();
+        }
+    }
+
     #[cfg(test)]
-    fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         let cache = self.cache.as_ref().expect("a caching instance");
         cache.run_pending_tasks();
         cache.entry_count()
@@ -186,6 +194,17 @@ mod tests {
         let other = ring(2);
         let sealed = other.seal_session("tg", &session("a")).unwrap();
         assert!(opened.open(&keys, "tg", sealed).is_err());
+        assert_eq!(opened.len(), 0);
+    }
+
+    #[test]
+    fn clear_empties_the_cache() {
+        let keys = ring(1);
+        let opened = OpenedSessions::new();
+        let sealed = keys.seal_session("tg", &session("a")).unwrap();
+        opened.open(&keys, "tg", sealed).unwrap();
+        assert_eq!(opened.len(), 1);
+        opened.clear();
         assert_eq!(opened.len(), 0);
     }
 
