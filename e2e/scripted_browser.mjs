@@ -129,7 +129,7 @@ export class CookieJar {
 }
 
 /** The action URL and fields of the first `<form>` in `html` (hidden inputs included). */
-function parseForm(html, baseUrl) {
+export function parseForm(html, baseUrl) {
   const form = html.match(/<form\b[^>]*>([\s\S]*?)<\/form>/i);
   if (!form) return null;
   const action = form[0].match(/\baction="([^"]*)"/i)?.[1] ?? '';

@@ -13,7 +13,7 @@
 
 import { request as httpRequest } from 'node:http';
 
-import { CookieJar, login } from '../../e2e/scripted_browser.mjs';
+import { CookieJar, login, parseForm } from '../../e2e/scripted_browser.mjs';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_HOPS = 20;
@@ -50,20 +50,6 @@ function navigate(jar, url, { method = 'GET', headers = {}, body } = {}) {
     request.on('error', reject);
     request.end(body);
   });
-}
-
-/** The action URL and fields of the first `<form>` in `html` (hidden inputs included). */
-function parseForm(html, baseUrl) {
-  const form = html.match(/<form\b[^>]*>([\s\S]*?)<\/form>/i);
-  if (!form) return null;
-  const action = form[0].match(/\baction="([^"]*)"/i)?.[1] ?? '';
-  const fields = {};
-  for (const input of form[1].matchAll(/<input\b[^>]*>/gi)) {
-    const name = input[0].match(/\bname="([^"]*)"/i)?.[1];
-    const value = input[0].match(/\bvalue="([^"]*)"/i)?.[1] ?? '';
-    if (name) fields[name] = value;
-  }
-  return { action: new URL(action.replace(/&amp;/g, '&'), baseUrl).href, fields };
 }
 
 /** A login driven from a protected URL of any relying party; resolves with its Cookie header. */
