@@ -35,13 +35,14 @@ write_meta() {
 - load average before the load runs: $(cut -d' ' -f1-3 /proc/loadavg)
 - tokengate $commit$dirty ($([ "$BUILD" = 1 ] && echo "release build" || echo "release binary as found: --skip-build"), \`threads: 2\`); $(nginx -v 2>&1 | sed 's/^nginx version: //') (\`worker_processes 2\`); $(apache2 -v | sed -n 's/^Server version: //p') mpm_event + mod_auth_openidc $(dpkg-query -W -f '${Version}' libapache2-mod-auth-openidc 2>/dev/null || echo '?'); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); Node $(node --version)
 - load: \`wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION\` per system and round, same Lua script for all (benches/load/wrk.lua)
+- moderate load: \`wrk -t$WRK_THREADS -c$CONNECTIONS -d$PACED_DURATION\`, each connection waiting $PACE_MS ms between requests, $PACED_ROUNDS rounds
 EOF
 }
 
-# run_wrk URL COOKIE COOKIE_NAME DURATION: prints wrk.lua's JSON result.
+# run_wrk URL COOKIE COOKIE_NAME DURATION [PACE_MS]: prints wrk.lua's JSON result.
 run_wrk() {
   local line
-  line="$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$4" --timeout 5s -s "$here/wrk.lua" "$1" -- "$2" "$3" \
+  line="$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$4" --timeout 5s -s "$here/wrk.lua" "$1" -- "$2" "$3" "${5:-0}" \
     | tee -a "$out/wrk.log" | grep '^WRKJSON ')" || die "wrk printed no result for $1"
   echo "${line#WRKJSON }"
 }
@@ -78,6 +79,13 @@ measure() {
   requests="$(grep -o '"requests":[0-9]*' <<<"$result" | cut -d: -f2)"
   printf '{"round":%d,"system":"%s","exchanges":%s,"cpu_us_per_request":%s,"wrk":%s}\n' "$1" "$2" \
     "$exchanges" "$(awk -v ns=$((cpu1 - cpu0)) -v n="${requests:-0}" 'BEGIN { printf "%.1f", n ? ns / 1000 / n : 0 }')" "$result"
+}
+
+# measure_paced ROUND SYSTEM URL COOKIE COOKIE_NAME: one JSON line for paced.jsonl, wrk at a
+# moderate load (each connection waits PACE_MS between requests).
+measure_paced() {
+  printf '{"round":%d,"system":"%s","pace_ms":%d,"wrk":%s}\n' "$1" "$2" "$PACE_MS" \
+    "$(run_wrk "$3" "$4" "$5" "$PACED_DURATION" "$PACE_MS")"
 }
 
 # peak_rss PID: VmHWM in KiB of the process and its children (nginx, Apache workers), summed.

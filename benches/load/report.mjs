@@ -2,7 +2,8 @@
 //
 //   node report.mjs <results dir>
 //
-// Reads results.jsonl (one wrk run per line), rss.json, storm.jsonl and meta.md from the
+// Reads results.jsonl (one wrk run per line), paced.jsonl (the same at a moderate load),
+// rss.json, storm.jsonl and meta.md from the
 // directory. Each figure is the median over the rounds; each ratio is the median of the
 // per-round ratios to the nginx proxy measured in the same round, so a machine that drifts
 // during the run (another process waking up) moves both sides of a ratio together.
@@ -71,6 +72,7 @@ function loadTable(runs) {
       rpsRatio: median(perRound((w) => w.rps)),
       p50Ratio: median(perRound((w) => w.p50_us)),
       p99Ratio: median(perRound((w) => w.p99_us)),
+      p99Ratios: perRound((w) => w.p99_us).filter(Number.isFinite),
       cpu: median(mine.map((x) => x.cpuOwn)),
       cpuRatio: median(mine.map((x) => (x.cpuBase ? x.cpuOwn / x.cpuBase : NaN))),
       errors: own.reduce((n, w) => n + w.errors, 0),
@@ -95,7 +97,18 @@ function printLoad(rows) {
   return out.join('\n');
 }
 
-function printTargets(rows) {
+function printPaced(rows) {
+  const out = [];
+  out.push('| system | req/s | p50 ms | × nginx | p99 ms | × nginx | max ms | errors / requests |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    out.push(`| ${r.label} | ${fmt(r.rps)} | ${ms(r.p50)} | ${ratio(r.p50Ratio)} | ${ms(r.p99)} `
+      + `| ${ratio(r.p99Ratio)} | ${ms(r.max)} | ${r.errors} / ${r.requests} |`);
+  }
+  return out.join('\n');
+}
+
+function printTargets(rows, paced) {
   const by = Object.fromEntries(rows.map((r) => [r.system, r]));
   const hit = by['tg-hit'];
   const apache = by.apache;
@@ -103,7 +116,18 @@ function printTargets(rows) {
   const lines = ['| target | measured | met |', '|---|---:|---|'];
   const row = (what, value, ok) => lines.push(`| ${what} | ${value} | ${ok ? 'yes' : '**no**'} |`);
   row('cache hit req/s ≥ 1.0× nginx proxy', ratio(hit.rpsRatio), hit.rpsRatio >= 1.0);
-  row('cache hit p99 ≤ 1.2× nginx proxy', ratio(hit.p99Ratio), hit.p99Ratio <= 1.2);
+  row('cache hit p99 ≤ 1.2× nginx proxy (at saturation)', ratio(hit.p99Ratio), hit.p99Ratio <= 1.2);
+  // At a moderate load a pause of the machine (another VM, a timer) lands on every system's
+  // p99 alike, so one round can say anything: judged met only when every round says so, missed
+  // only when every round says so, otherwise undecided, with the per-round spread shown.
+  const pacedHit = paced.find((r) => r.system === 'tg-hit');
+  if (pacedHit && pacedHit.p99Ratios.length) {
+    const lo = Math.min(...pacedHit.p99Ratios);
+    const hi = Math.max(...pacedHit.p99Ratios);
+    const verdict = hi <= 1.2 ? 'yes' : lo > 1.2 ? '**no**' : 'undecided (rounds disagree)';
+    lines.push(`| cache hit p99 ≤ 1.2× nginx proxy (at the same moderate load) | ${ratio(pacedHit.p99Ratio)} `
+      + `(rounds: ${ratio(lo)}–${ratio(hi)}) | ${verdict} |`);
+  }
   if (apache) {
     const vsApache = hit.rps / apache.rps;
     row('cache hit req/s ≥ 3× Apache + mod_auth_openidc', ratio(vsApache), vsApache >= 3);
@@ -141,7 +165,13 @@ function main([dir]) {
   const rows = loadTable(readLines(join(dir, 'results.jsonl')));
   if (rows.length) {
     sections.push(`### Throughput and latency (median of ${Math.max(...rows.map((r) => r.rounds))} rounds)\n\n${printLoad(rows)}`);
-    const targets = printTargets(rows);
+    const paced = loadTable(readLines(join(dir, 'paced.jsonl')));
+    if (paced.length) {
+      const pace = readLines(join(dir, 'paced.jsonl'))[0].pace_ms;
+      sections.push(`### Latency at a moderate load (each connection waits ${pace} ms between requests; `
+        + `median of ${Math.max(...paced.map((r) => r.rounds))} rounds)\n\n${printPaced(paced)}`);
+    }
+    const targets = printTargets(rows, paced);
     if (targets) sections.push(`### Targets\n\n${targets}`);
   }
   const rssFile = join(dir, 'rss.json');

@@ -3,14 +3,18 @@
 # with mod_auth_openidc (the peer that does the same job), all on 127.0.0.1. BENCHMARKS.md at
 # the repository root explains what is measured and what limits each figure.
 #
-#   benches/load/run.sh [--rounds 5] [--duration 10s] [--storm-sessions 20] [--profile]
-#                       [--wait-idle MINUTES] [--skip-build] [--no-passthrough]
+#   benches/load/run.sh [--rounds 5] [--duration 10s] [--paced-rounds 5] [--pace-ms 5]
+#                       [--storm-sessions 20] [--profile] [--wait-idle MINUTES] [--skip-build]
+#                       [--no-passthrough]
 #
 # It builds the release binary (into $CARGO_TARGET_DIR, default target/), starts an nginx
 # upstream, nginx as a proxy, Apache + mod_auth_openidc, two demo OpenID providers and tokengate,
 # logs in through each relying party with a scripted browser, checks that each proxy forwards
 # a Bearer token, then runs wrk against every system in alternation (A B C … A B C …) and
-# prints medians in Markdown. Then the refresh storm, and with --profile a perf profile of the
+# prints medians in Markdown. Then latency at a moderate load: the same systems again, each wrk
+# connection waiting --pace-ms between requests (--paced-rounds rounds of 5 s; 0 skips it), so
+# all see about the same offered rate and p99 compares work per request rather than queues at
+# saturation. Then the refresh storm, and with --profile a perf profile of the
 # cache-hit path. Load generation stays bounded: rounds × systems × duration (300 s by default).
 # Raw results, logs and the report land in $CARGO_TARGET_DIR/bench-load/<timestamp>/.
 # A row for a bare pingora proxy (examples/pingora_passthrough.rs, built with the gateway)
@@ -30,6 +34,9 @@ DURATION=10s
 WARMUP=2s
 CONNECTIONS=32
 WRK_THREADS=2
+PACED_ROUNDS=5
+PACED_DURATION=5s
+PACE_MS=5
 STORM_SESSIONS=20
 PROFILE=0
 WAIT_IDLE=0
@@ -43,22 +50,27 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --duration) DURATION="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
+    --paced-rounds) PACED_ROUNDS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
+    --pace-ms) PACE_MS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --storm-sessions) STORM_SESSIONS="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --profile) PROFILE=1; shift ;;
     --wait-idle) WAIT_IDLE="${2:-}"; shift $(($# > 1 ? 2 : 1)) ;;
     --skip-build) BUILD=0; shift ;;
     --no-passthrough) PASSTHROUGH=0; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]?$ ]] || die "--rounds must be 1..99"
 [[ "$DURATION" =~ ^[1-9][0-9]?s$ ]] || die "--duration must be 1s..99s"
+[[ "$PACED_ROUNDS" =~ ^[0-9]$ ]] || die "--paced-rounds must be 0..9"
+[[ "$PACE_MS" =~ ^[1-9][0-9]{0,2}$ ]] || die "--pace-ms must be 1..999"
 [[ "$STORM_SESSIONS" =~ ^[1-9][0-9]{0,2}$ ]] || die "--storm-sessions must be 1..999"
 [[ "$WAIT_IDLE" =~ ^[0-9]+$ ]] || die "--wait-idle takes minutes"
 # Every wrk run is bounded by -d; the whole run's load generation by this.
 n_systems=$((6 + PASSTHROUGH))
-load_seconds=$(((ROUNDS * ${DURATION%s} + ${WARMUP%s}) * n_systems + PROFILE * ${DURATION%s}))
+load_seconds=$(((ROUNDS * ${DURATION%s} + ${WARMUP%s}) * n_systems + PROFILE * ${DURATION%s}
+  + PACED_ROUNDS * ${PACED_DURATION%s} * (n_systems - 1)))
 [ "$load_seconds" -le 600 ] || die "$load_seconds s of load is more than this script allows (600): lower --rounds or --duration"
 
 # --- processes: every child is remembered and stopped on exit ------------------------------
@@ -323,6 +335,18 @@ for ((r = 0; r <= ROUNDS; r++)); do
   done
   [ "$r" -eq 0 ] || say "round $r of $ROUNDS done"
 done
+# Latency at a moderate load. Row (c) is left out: its session has exchanged by now, so it would
+# measure the same path as (b).
+if [ "$PACED_ROUNDS" -gt 0 ]; then
+  say "latency at a moderate load: each connection waits ${PACE_MS} ms between requests"
+  for ((r = 1; r <= PACED_ROUNDS; r++)); do
+    for entry in "${systems[@]}"; do
+      IFS='|' read -r name url cookie cookie_name _ _ <<<"$entry"
+      [ "$name" = tg-first ] && continue
+      measure_paced "$r" "$name" "$url" "$cookie" "$cookie_name" >>"$out/paced.jsonl"
+    done
+  done
+fi
 printf '{"nginx-upstream":%s,"nginx":%s,"apache":%s,"tokengate":%s}\n' \
   "$(peak_rss "$(pid_of nginx-upstream)")" "$(peak_rss "$(pid_of nginx)")" \
   "$(peak_rss "$(pid_of apache)")" "$(peak_rss "$(pid_of tokengate)")" >"$out/rss.json"

@@ -1,7 +1,13 @@
 -- The wrk client of benches/load/run.sh: behaves like a browser towards one session cookie, and
 -- prints one machine-readable result line.
 --
---   wrk ... -s wrk.lua URL -- '<Cookie header or empty>' '<session cookie name or empty>'
+--   wrk ... -s wrk.lua URL -- '<Cookie header or empty>' '<session cookie name or empty>' [PACE_MS]
+--
+-- With PACE_MS > 0 each connection waits that long after an answer before its next request, so
+-- every system sees about the same moderate offered load (connections / (PACE_MS + latency))
+-- instead of as much as it can take: latency then measures each system's work per request, not
+-- its queue at saturation. Without it wrk runs closed-loop at full speed (wrk only calls
+-- `delay` when the script defines it, so it is defined only when pacing).
 --
 -- Why a script rather than `-H "Cookie: ..."`:
 -- * A browser applies every Set-Cookie it receives. A gateway that re-issues the session (after
@@ -31,6 +37,12 @@ function init(args)
   cookie = args[1] or ""
   if args[2] and args[2] ~= "" then
     cookie_name = args[2]
+  end
+  local pace = tonumber(args[3] or "")
+  if pace and pace > 0 then
+    delay = function()
+      return pace
+    end
   end
   build()
 end
