@@ -63,8 +63,9 @@ impl Reply {
     }
 }
 
-/// Writes `reply` as an error answer when proxying failed: nothing if a response has already
-/// begun (pingora then closes the connection), and the connection is not kept alive.
+/// Writes `reply` as an error answer when proxying failed; the connection is not kept alive.
+/// The caller (`fail_to_proxy`) first checks that no final response has begun: after one, pingora
+/// closes the connection and nothing more may be written.
 pub async fn write_error(session: &mut Session, reply: Reply) -> pingora::Result<()> {
     let mut head = ResponseHeader::build(reply.status, Some(reply.headers.len() + 1))?;
     for (name, value) in &reply.headers {
