@@ -1,10 +1,17 @@
 //! The admin listener (`server.admin_listen`): `/healthz` (the process runs), `/readyz` (it can
-//! serve: config loaded, provider discovery done, session store reachable) and `/metrics`
-//! (Prometheus text). It is a listener of its own so that it can stay off the public network,
+//! serve: config loaded, provider discovery done; the session store's state is reported, and
+//! decides only when asked with `?store=required`) and `/metrics` (Prometheus text). It is a listener of its own so that it can stay off the public network,
 //! and so that probes and scrapes never compete with, or show up in, the proxy's traffic.
 //!
 //! Liveness and readiness are kept apart on purpose: a gateway whose provider is briefly down is
 //! alive (restarting it would not help) but not ready (the load balancer should route around it).
+//!
+//! Redis does not take a replica out of the load balancer by default: every replica shares the
+//! one Redis, so an outage would make them all unready at once and the Service would drop every
+//! route, `auth: none` ones included, which the gateway can still serve. Requests that need a
+//! session answer `503 session_store_unavailable` meanwhile. A deployment whose every route
+//! needs a session, or whose replicas may reach Redis differently, probes
+//! `/readyz?store=required` instead.
 
 use crate::app::App;
 use async_trait::async_trait;
@@ -23,10 +30,22 @@ pub struct Readiness {
     pub discovery: bool,
     /// `None` when the session store needs no check.
     pub store: Option<bool>,
+    /// Whether an unreachable store makes the answer `503` (`?store=required`); else it is only
+    /// reported.
+    pub store_required: bool,
+}
+
+/// Whether a `/readyz` query string asks for the store to count (`store=required`).
+pub fn store_required(query: Option<&str>) -> bool {
+    query
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| pair == "store=required")
 }
 
 impl Readiness {
-    /// `200` when everything is ready, else `503`; the body lists each check, one per line.
+    /// `200` when everything that counts is ready, else `503`; the body lists each check, one
+    /// per line, whether it counts or not.
     pub fn reply(&self) -> (u16, String) {
         let mark = |ok: bool, bad: &str| if ok { "ok" } else { bad }.to_owned();
         let mut lines = vec![
@@ -36,7 +55,8 @@ impl Readiness {
         if let Some(store) = self.store {
             lines.push(format!("session_store: {}", mark(store, "unreachable")));
         }
-        let ready = self.discovery && self.store != Some(false);
+        let store_ok = !self.store_required || self.store != Some(false);
+        let ready = self.discovery && store_ok;
         let mut body = lines.join("\n");
         body.push('\n');
         (if ready { 200 } else { 503 }, body)
@@ -83,6 +103,7 @@ impl ServeHttp for Admin {
                 let readiness = Readiness {
                     discovery: self.app.discovery().is_ready(),
                     store: self.app.store_ready().await,
+                    store_required: store_required(req.uri.query()),
                 };
                 let (status, body) = readiness.reply();
                 (status, TEXT, body)
@@ -111,6 +132,7 @@ mod tests {
         let r = Readiness {
             discovery: true,
             store: None,
+            store_required: false,
         };
         assert_eq!(
             r.reply(),
@@ -123,6 +145,7 @@ mod tests {
         let r = Readiness {
             discovery: false,
             store: None,
+            store_required: false,
         };
         assert_eq!(
             r.reply(),
@@ -131,10 +154,27 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_store_is_not_ready() {
+    fn an_unreachable_store_is_reported_but_keeps_the_replica_ready() {
         let r = Readiness {
             discovery: true,
             store: Some(false),
+            store_required: false,
+        };
+        assert_eq!(
+            r.reply(),
+            (
+                200,
+                "config: ok\nprovider_discovery: ok\nsession_store: unreachable\n".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn an_unreachable_store_is_not_ready_when_required() {
+        let r = Readiness {
+            discovery: true,
+            store: Some(false),
+            store_required: true,
         };
         assert_eq!(
             r.reply(),
@@ -144,10 +184,23 @@ mod tests {
             )
         );
         let r = Readiness {
-            discovery: true,
             store: Some(true),
+            ..r
         };
         assert_eq!(r.reply().0, 200);
+        // The cookie store has nothing to require.
+        let r = Readiness { store: None, ..r };
+        assert_eq!(r.reply().0, 200);
+    }
+
+    #[test]
+    fn store_required_only_with_its_exact_query() {
+        assert!(store_required(Some("store=required")));
+        assert!(store_required(Some("x=1&store=required")));
+        assert!(!store_required(None));
+        assert!(!store_required(Some("")));
+        assert!(!store_required(Some("store=optional")));
+        assert!(!store_required(Some("store=required2")));
     }
 
     #[test]

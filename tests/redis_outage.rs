@@ -1,7 +1,8 @@
 //! Issue 5, Redis outages: while the session store is down or frozen, requests that need a session
 //! are answered `503 {"error":"session_store_unavailable"}` with `Retry-After` — never another
-//! 5xx, never a hang — routes with `auth: none` keep working, `/readyz` says not ready, and the
-//! gateway recovers by itself within seconds of Redis coming back, with every session Redis kept.
+//! 5xx, never a hang — routes with `auth: none` keep working, `/readyz` stays ready and reports the
+//! store (`/readyz?store=required` fails), and the gateway recovers by itself within seconds of
+//! Redis coming back, with every session Redis kept.
 
 mod support;
 
@@ -244,34 +245,46 @@ async fn a_gateway_started_without_redis_serves_once_redis_is_up() {
     until_ok(&gw.url("/api/me"), &cookie, Duration::from_secs(5)).await;
 }
 
+/// `/readyz` keeps the replica in the load balancer while Redis is down (every replica shares
+/// the Redis, so following it would drop every route, `auth: none` ones included) and says why
+/// in its body; `/readyz?store=required` follows Redis for deployments that want that.
 #[tokio::test(flavor = "multi_thread")]
-async fn readyz_follows_redis() {
+async fn readyz_reports_redis_and_follows_it_only_when_required() {
     let mut ctx = setup(1, |b| b.with_admin()).await;
     let readyz = ctx.cfg.admin_url("/readyz");
-    let ready = || async {
-        client()
-            .get(&readyz)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-            .unwrap_or(0)
+    let required = ctx.cfg.admin_url("/readyz?store=required");
+    let probe = |url: String| async move {
+        match client().get(&url).send().await {
+            Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+            Err(_) => (0, String::new()),
+        }
     };
-    let wait_for = |want: u16| {
-        let ready = &ready;
+    let wait_for = |url: String, want: u16| {
+        let probe = &probe;
         async move {
             let start = Instant::now();
-            while ready().await != want {
+            loop {
+                let (status, body) = probe(url.clone()).await;
+                if status == want {
+                    return body;
+                }
                 assert!(
                     start.elapsed() < Duration::from_secs(5),
-                    "/readyz never answered {want}"
+                    "{url} never answered {want} (last: {status} {body})"
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     };
-    wait_for(200).await;
+    wait_for(required.clone(), 200).await;
     blocking(|| ctx.redis.stop());
-    wait_for(503).await;
+    wait_for(required.clone(), 503).await;
+    let (status, body) = probe(readyz.clone()).await;
+    assert_eq!(status, 200, "plain /readyz ignores the store: {body}");
+    assert!(body.contains("session_store: unreachable"), "{body}");
+    let public = client().get(ctx.gw().url("/public")).send().await.unwrap();
+    assert_eq!(public.status(), 200, "auth: none is served meanwhile");
     blocking(|| ctx.redis.restart());
-    wait_for(200).await;
+    let body = wait_for(required, 200).await;
+    assert!(body.contains("session_store: ok"), "{body}");
 }
