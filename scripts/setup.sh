@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v cmake >/dev/null 2>&1 || apt_packages+=(cmake)            # pingora-core builds libz-ng with it
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server) # the redis store's tests
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_packages+=(nginx) # the Ingress buffer test
+command -v curl >/dev/null 2>&1 || apt_packages+=(curl)               # its HTTP/2 requests
 if [ "${TOKENGATE_SKIP_BROWSER:-0}" != 1 ]; then
   command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)     # the real-browser login test
 fi
@@ -15,6 +17,18 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# The Kubernetes manifests' tests (tests/ops/deploy.rs): kubectl renders the kustomizations
+# (the machine image ships it; Debian's kubernetes-client is too old for kustomize components),
+# and kubernetes-validate checks them against the Kubernetes schemas it bundles.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "setup: kubectl (with its built-in kustomize, v5 or newer) is needed for the deploy/ tests; install it first" >&2
+  exit 1
+fi
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "setup: installing kubernetes-validate (the Kubernetes schemas) with pip"
+  python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

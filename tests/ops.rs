@@ -4,8 +4,12 @@
 //! request finish before the process exits 0.
 
 // A sibling directory, not `tests/fixtures.rs`, so that cargo does not take it for a test target.
+#[path = "ops/deploy.rs"]
+mod deploy;
 #[path = "ops/fixtures.rs"]
 mod fixtures;
+#[path = "ops/ingress_nginx.rs"]
+mod ingress_nginx;
 mod support;
 
 use fixtures::{
