@@ -187,7 +187,7 @@ async fn h1(port: u16, cookie: &str) -> RawResponse {
 }
 
 /// `GET /api/x` over HTTP/2 with one `cookie` field per cookie, as browsers send it over
-/// HTTP/2 (RFC 9113 §8.2.3); the HTTP status, or 0 when the connection failed.
+/// HTTP/2 (RFC 9113, section 8.2.3); the HTTP status, or 0 when the connection failed.
 fn h2(port: u16, cookie: &str) -> u16 {
     let mut cmd = Command::new("curl");
     cmd.args([
