@@ -6,8 +6,10 @@
 
 use crate::support::gateway::run_cli;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 
 /// Every kustomization meant to be applied, with the session store it must give the gateway.
 const VARIANTS: [(&str, &str); 3] = [
@@ -23,8 +25,13 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `kubectl kustomize <dir>` as YAML text.
+/// `kubectl kustomize <dir>` as YAML text, rendered once per test binary.
 fn render_text(dir: &str) -> String {
+    static RENDERED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let cache = RENDERED.get_or_init(Mutex::default);
+    if let Some(text) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(dir) {
+        return text.clone();
+    }
     let out = Command::new("kubectl")
         .arg("kustomize")
         .arg(root().join(dir))
@@ -35,7 +42,12 @@ fn render_text(dir: &str) -> String {
         "kubectl kustomize {dir}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8 YAML")
+    let text = String::from_utf8(out.stdout).expect("UTF-8 YAML");
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(dir.to_owned(), text.clone());
+    text
 }
 
 /// The rendered resources of `dir`.
