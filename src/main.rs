@@ -50,8 +50,11 @@ fn main() -> ExitCode {
             println!("{}", tokengate::session::codec::generate_key());
             ExitCode::SUCCESS
         }
-        Command::Check => match tokengate::config::load_file(&config_path(cli.config)) {
-            Ok(_) => {
+        Command::Check => match tokengate::config::check_file(&config_path(cli.config)) {
+            Ok(checked) => {
+                for warning in &checked.warnings {
+                    println!("{warning}");
+                }
                 println!("ok");
                 ExitCode::SUCCESS
             }
@@ -63,8 +66,11 @@ fn main() -> ExitCode {
         Command::Run => {
             tokengate::logging::init(matches!(cli.log_format, LogFormat::Json));
             let path = config_path(cli.config);
-            let config = match tokengate::config::load_file(&path) {
-                Ok(c) => c,
+            let config = match tokengate::config::check_file(&path) {
+                Ok(checked) => {
+                    checked.log_warnings();
+                    checked.config
+                }
                 Err(errors) => {
                     eprintln!("{}: invalid configuration:\n{errors}", path.display());
                     return ExitCode::from(1);

@@ -1,5 +1,6 @@
-//! The command line (CONTRACT §1): `check` validates a config without serving and reports every
-//! problem with its field path; `keygen` prints a usable session key; a bad config stops `run`.
+//! The command line (docs/reference.md#command-line): `check` validates a config without serving,
+//! reports every problem with its field path and warns about settings that break at run time;
+//! `keygen` prints a usable session key; a bad config stops `run`, a warning does not.
 
 mod support;
 
@@ -113,6 +114,90 @@ fn check_reports_every_problem_at_once() {
             "TG_CLI_TEST_MISSING",
         ],
     );
+}
+
+/// `valid_yaml` with two settings that load but break at run time: a `$NAME` without braces
+/// (taken literally) and a login scope without `offline_access`.
+fn yaml_with_warnings() -> String {
+    valid_yaml()
+        .replace(
+            "\"${TG_CLI_TEST_CLIENT_ID:-cli-client}\"",
+            "\"$TG_CLI_TEST_CLIENT_ID\"",
+        )
+        .replace("scope: \"openid offline_access\"", "scope: \"openid\"")
+}
+
+#[test]
+fn check_prints_warnings_with_their_field_and_still_exits_0() {
+    let (status, stdout, stderr) = run_cli(&["check"], Some(&yaml_with_warnings()), &[SECRET_ENV]);
+    assert_eq!(status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("warning: provider.client_id: \"$\" followed by a name is kept as is"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("warning: provider.login.scope: has no offline_access"),
+        "{stdout}"
+    );
+    assert!(lines[1].ends_with("add offline_access"), "{stdout}");
+    assert_eq!(lines[2], "ok");
+}
+
+#[test]
+fn check_refuses_settings_that_break_at_run_time() {
+    let base = valid_yaml();
+    let listen = base
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("listen: "))
+        .unwrap()
+        .to_owned();
+    let yaml = base
+        .replace(
+            "  public_url:",
+            &format!("  admin_listen: {listen}\n  public_url:"),
+        )
+        .replace("\"http://127.0.0.1:9\"", "\"http://issuer.example\"")
+        .replace("${TG_CLI_TEST_SECRET}", "${TG_CLI_TEST_EMPTY:-}")
+        .replace(
+            "scope: \"read:orders\"",
+            "scope: \"read:orders,write:orders\"",
+        )
+        .replace("    auth: none", "    auth: none\n    scope: read")
+        + "  - name: wild\n    path_prefix: /wild/*\n    upstream: \"http://127.0.0.1:9103\"\n";
+    assert_check_fails(
+        &yaml,
+        &[
+            "server.admin_listen: must differ from server.listen",
+            "provider.issuer: \"http://issuer.example\" is plain http",
+            "provider.client_secret: must not be empty",
+            "routes[0].scope: scopes are separated by spaces, not commas: write \
+             \"read:orders write:orders\"",
+            "routes[1].scope: has no effect with auth: none",
+            "routes[2].path_prefix: \"/wild/*\" must not contain '*'",
+        ],
+    );
+    let yaml = base.replace(
+        "scope: \"read:orders\"",
+        "scope: \"read:orders\"\n    csrf: false",
+    );
+    assert_check_fails(
+        &yaml,
+        &["routes[0].csrf: false is allowed only with auth: none"],
+    );
+}
+
+#[test]
+fn run_logs_each_warning_and_serves() {
+    let gw = support::Gateway::start_with(&yaml_with_warnings(), &["run"], &[SECRET_ENV]);
+    let logs = gw.logs();
+    let warned = |field: &str| {
+        logs.lines()
+            .any(|l| l.contains("WARN") && l.contains(&format!("config {field}: ")))
+    };
+    assert!(warned("provider.client_id"), "logs: {logs}");
+    assert!(warned("provider.login.scope"), "logs: {logs}");
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Validation of single config values: one pure function per kind of value (socket address, URL,
-//! upstream origin, duration, session key, cookie name, path prefix, host). Each returns the typed
-//! value or the message for that field; the walk in `load.rs` adds the field path. Keeping them
-//! free of the tree makes every rule testable on its own.
+//! upstream origin, duration, session key, cookie name, path prefix, host, scope, secret). Each
+//! returns the typed value or the message for that field, with the fix where there is one; the
+//! section tables name them and the walker adds the field path. Keeping them free of the tree
+//! makes every rule testable on its own.
 
-use super::model::Upstream;
+use super::model::{Secret, Upstream};
+use crate::tokens::scope::Scope;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
@@ -73,13 +75,84 @@ pub(crate) fn public_url(value: &str) -> Result<Url, String> {
 }
 
 /// `provider.issuer`: discovery lives at `{issuer}/.well-known/openid-configuration`, and an
-/// issuer has no query or fragment (OpenID Connect Discovery §2).
+/// issuer has no query or fragment (OpenID Connect Discovery §2). Plain `http` would carry the
+/// client secret and every token in clear, so it is allowed only on the loopback interface (a
+/// provider on the same machine, for development and tests).
 pub(crate) fn issuer(value: &str) -> Result<Url, String> {
     let url = http_url(value)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{value:?} must not have a query or fragment"));
     }
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(format!(
+            "{value:?} is plain http: the client secret and every token would cross the network \
+             unencrypted; use https:// (http:// is accepted only for a loopback issuer such as \
+             http://127.0.0.1:9400, for development)"
+        ));
+    }
     Ok(url)
+}
+
+/// True when the URL's host is this machine: `localhost` or a loopback address.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// `provider.client_secret`. The gateway is a confidential client: it always authenticates at
+/// the token endpoint (`client_secret_post` or `client_secret_basic`; no `client_auth` mode works
+/// without a secret), so an empty one only gets `invalid_client` there, at the first login. The
+/// message never contains the value.
+pub(crate) fn client_secret(value: &str) -> Result<Secret, String> {
+    if value.is_empty() {
+        return Err(
+            "must not be empty: the gateway authenticates to the token endpoint with it \
+                    (a client without a secret gets invalid_client); register a confidential \
+                    client and set its secret, e.g. \"${TOKENGATE_CLIENT_SECRET}\""
+                .to_owned(),
+        );
+    }
+    Ok(Secret(value.to_owned()))
+}
+
+/// `session.redis_url`. It may hold a password: the message never contains the value.
+pub(crate) fn redis_url(value: &str) -> Result<Secret, String> {
+    if value.starts_with("redis://") || value.starts_with("rediss://") {
+        Ok(Secret(value.to_owned()))
+    } else {
+        Err("must start with redis:// or rediss://".to_owned())
+    }
+}
+
+/// A space-separated scope (RFC 6749 §3.3). A comma is almost always a list written the wrong
+/// way (`"read:a,write:a"`), which the provider would take as one unknown scope.
+pub(crate) fn scope(value: &str) -> Result<Scope, String> {
+    if value.contains(',') {
+        let fixed: Vec<&str> = value
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .collect();
+        return Err(format!(
+            "scopes are separated by spaces, not commas: write {:?} (got {value:?})",
+            fixed.join(" ")
+        ));
+    }
+    Ok(Scope::parse(value))
+}
+
+/// `provider.login.scope`: a scope that asks for `openid`, without which the provider answers
+/// with no ID token and no login can complete.
+pub(crate) fn login_scope(value: &str) -> Result<Scope, String> {
+    let parsed = scope(value)?;
+    if parsed.contains("openid") {
+        Ok(parsed)
+    } else {
+        Err(format!("must include \"openid\" (got {value:?})"))
+    }
 }
 
 /// `routes[].upstream`: an origin to dial. The request path is forwarded as is (or stripped),
@@ -128,7 +201,7 @@ pub(crate) fn session_key(value: &str) -> Result<[u8; 32], String> {
 
 /// A cookie name: an RFC 6265 token, without `.` because `NAME.1`, `NAME.2` are the chunks of a
 /// large session.
-pub(crate) fn cookie_name(value: &str) -> Result<(), String> {
+pub(crate) fn cookie_name(value: &str) -> Result<String, String> {
     if value.is_empty() {
         return Err("must not be empty".to_owned());
     }
@@ -146,7 +219,7 @@ pub(crate) fn cookie_name(value: &str) -> Result<(), String> {
             "{value:?} must not contain '.' (NAME.1, NAME.2 ... are the chunks of a large session)"
         ));
     }
-    Ok(())
+    Ok(value.to_owned())
 }
 
 /// True when the name asks browsers to accept the cookie only with `Secure` (`__Host-` and
@@ -158,10 +231,25 @@ pub(crate) fn needs_secure_cookie(name: &str) -> bool {
 
 /// A route's `path_prefix`, normalised: a trailing `/` removed (except for `/` itself). Requests
 /// are matched on normalised paths (no dot segments, no `//`), so a prefix that has them could
-/// never match, and `/auth` belongs to the gateway.
+/// never match, and `/auth` belongs to the gateway. A `*` is refused: it would be matched as the
+/// character itself, and a prefix already covers every path below it.
 pub(crate) fn path_prefix(value: &str) -> Result<String, String> {
     if !value.starts_with('/') {
         return Err(format!("{value:?} must start with '/'"));
+    }
+    if value.contains('*') {
+        let trimmed = value.trim_end_matches(['*', '/']);
+        let fix = match trimmed {
+            _ if trimmed.contains('*') => {
+                "routes match by prefix only, there are no wildcards".to_owned()
+            }
+            "" => "write \"/\"".to_owned(),
+            _ => format!("write {trimmed:?}"),
+        };
+        return Err(format!(
+            "{value:?} must not contain '*', which would be matched literally: a prefix already \
+             matches every path below it, segment by segment; {fix}"
+        ));
     }
     if let Some(c) = value
         .chars()
@@ -211,7 +299,7 @@ pub(crate) fn route_host(value: &str) -> Result<String, String> {
 }
 
 /// Route names appear in metrics labels and logs: keep them to a safe alphabet.
-pub(crate) fn route_name(value: &str) -> Result<(), String> {
+pub(crate) fn route_name(value: &str) -> Result<String, String> {
     if value.is_empty() {
         return Err("must not be empty".to_owned());
     }
@@ -223,9 +311,8 @@ pub(crate) fn route_name(value: &str) -> Result<(), String> {
             "{value:?} has the character {c:?} (allowed: A-Z a-z 0-9 _ . -)"
         ));
     }
-    Ok(())
+    Ok(value.to_owned())
 }
 
 #[cfg(test)]
-#[path = "fields_tests.rs"]
 mod tests;

@@ -4,7 +4,8 @@
 //!
 //! Syntax (a subset of the shell's): `${NAME}`, `${NAME:-default}` (the default also applies
 //! when the variable is set but empty, as in the shell), and `$${` for a literal `${`. A `$` that
-//! is not followed by `{` is kept as is.
+//! is not followed by `{` is kept as is; `$NAME` written the shell's other way is such a `$`, and
+//! [`has_bare_reference`] finds it so that `check` can warn.
 
 /// Why one `${...}` could not be replaced. Messages name the variable, never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,27 @@ pub(crate) fn interpolate(
     }
 }
 
+/// True when `text` has a `$NAME` (a `$` followed by a letter or `_`) outside `${...}` and
+/// `$${`: it is kept literally, which is rarely what the author of `$HOME/x` meant.
+pub(crate) fn has_bare_reference(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        let after = &rest[pos..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            rest = tail.split_once('}').map_or("", |(_, tail)| tail);
+        } else {
+            let next = after[1..].chars().next();
+            if next.is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+                return true;
+            }
+            rest = &after[1..];
+        }
+    }
+    false
+}
+
 /// The value of one `${inner}` expression (`inner` is what stands between the braces).
 fn substitute(
     inner: &str,
@@ -97,101 +119,4 @@ fn substitute(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(name: &str) -> Option<String> {
-        match name {
-            "A" => Some("alpha".into()),
-            "EMPTY" => Some(String::new()),
-            "SECRET" => Some("s3cr#t: x".into()),
-            _ => None,
-        }
-    }
-
-    fn run(text: &str) -> Result<String, Vec<InterpolationError>> {
-        interpolate(text, &env)
-    }
-
-    #[test]
-    fn plain_text_is_unchanged() {
-        assert_eq!(run("no vars here"), Ok("no vars here".into()));
-        assert_eq!(run(""), Ok(String::new()));
-    }
-
-    #[test]
-    fn replaces_set_variables_anywhere_in_the_value() {
-        assert_eq!(run("${A}"), Ok("alpha".into()));
-        assert_eq!(run("x-${A}-${A}-y"), Ok("x-alpha-alpha-y".into()));
-    }
-
-    #[test]
-    fn default_applies_when_unset_or_empty() {
-        assert_eq!(run("${NOPE:-2}"), Ok("2".into()));
-        assert_eq!(run("${EMPTY:-d}"), Ok("d".into()));
-        assert_eq!(run("${A:-d}"), Ok("alpha".into()));
-        assert_eq!(run("${NOPE:-}"), Ok(String::new()));
-        assert_eq!(run("${NOPE:-a:-b}"), Ok("a:-b".into()));
-    }
-
-    #[test]
-    fn set_but_empty_without_default_is_empty() {
-        assert_eq!(run("${EMPTY}"), Ok(String::new()));
-    }
-
-    #[test]
-    fn missing_variable_is_named() {
-        assert_eq!(
-            run("${NOPE}"),
-            Err(vec![InterpolationError::Unset("NOPE".into())])
-        );
-        let msg = InterpolationError::Unset("NOPE".into()).to_string();
-        assert_eq!(
-            msg,
-            "environment variable NOPE is not set (and no default given)"
-        );
-    }
-
-    #[test]
-    fn every_missing_variable_is_reported() {
-        assert_eq!(
-            run("${X}:${Y}"),
-            Err(vec![
-                InterpolationError::Unset("X".into()),
-                InterpolationError::Unset("Y".into())
-            ])
-        );
-    }
-
-    #[test]
-    fn double_dollar_brace_is_a_literal() {
-        assert_eq!(run("$${A}"), Ok("${A}".into()));
-        assert_eq!(run("a$${b}${A}"), Ok("a${b}alpha".into()));
-    }
-
-    #[test]
-    fn lone_dollars_are_kept() {
-        assert_eq!(run("$A $ $$ x$"), Ok("$A $ $$ x$".into()));
-    }
-
-    #[test]
-    fn values_are_not_reinterpreted() {
-        // A value that itself looks like a reference stays literal: no recursive expansion.
-        let env = |_: &str| Some("${A}".to_owned());
-        assert_eq!(interpolate("${B}", &env), Ok("${A}".into()));
-        assert_eq!(run("${SECRET}"), Ok("s3cr#t: x".into()));
-    }
-
-    #[test]
-    fn syntax_errors() {
-        assert_eq!(run("${A"), Err(vec![InterpolationError::Unterminated]));
-        assert_eq!(
-            run("${}"),
-            Err(vec![InterpolationError::BadName(String::new())])
-        );
-        assert_eq!(
-            run("${A-B}"),
-            Err(vec![InterpolationError::BadName("A-B".into())])
-        );
-    }
-}
+mod tests;

@@ -1,129 +1,145 @@
-//! The `routes` list of `routes.yaml`: each entry's fields, plus the checks that span entries
-//! (unique names, unique `(host, path_prefix)` pairs), reported on the later entry so the message
-//! can point back at the first.
+//! The `routes` list of `routes.yaml` (docs/reference.md#routes): the table of a route's keys,
+//! the checks between keys of one route, and the checks that span entries (unique names, unique
+//! `(host, path_prefix)` pairs), reported on the later entry so the message can point back at
+//! the first.
 
 use super::fields;
 use super::model::{AuthMode, RouteConfig};
+use super::read;
+use super::section::section;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
 use crate::tokens::scope::Scope;
 use std::collections::HashMap;
 
-const ROUTE_KEYS: &[&str] = &[
-    "name",
-    "path_prefix",
-    "host",
-    "upstream",
-    "strip_prefix",
-    "auth",
-    "audience",
-    "scope",
-    "csrf",
+const AUTH: &[(&str, AuthMode)] = &[
+    ("required", AuthMode::Required),
+    ("optional", AuthMode::Optional),
+    ("none", AuthMode::None),
 ];
 
-/// Reads the whole list; `None` when it is missing, empty or has a bad entry.
-pub(crate) fn routes(w: &mut Walker, node: &Node) -> Option<Vec<RouteConfig>> {
+/// One entry of `routes:`. A new key is a field of `RouteConfig` and a row here.
+fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
+    let route = section!(w, path, node, RouteConfig {
+        name: required => read::parsed(fields::route_name),
+        path_prefix: required => read::parsed(fields::path_prefix),
+        host: optional => read::parsed(fields::route_host),
+        upstream: required => read::parsed(fields::upstream),
+        strip_prefix: default(false) => read::boolean,
+        auth: default(AuthMode::Required) => read::choice(AUTH),
+        audience: optional => read::non_empty,
+        scope: default(Scope::empty()) => read::parsed(fields::scope),
+        csrf: default(true) => read::boolean,
+    });
+    if let Field::Value(r) = &route {
+        check(w, path, r);
+    }
+    route
+}
+
+/// Keys that contradict the route's `auth`: silently ignored, they would hide a mistake.
+fn check(w: &mut Walker, path: &str, route: &RouteConfig) {
+    if route.auth == AuthMode::None {
+        if route.audience.is_some() {
+            w.error(
+                &join(path, "audience"),
+                "has no effect with auth: none (no token is attached): remove it, or set \
+                 auth: required or optional",
+            );
+        }
+        if !route.scope.is_empty() {
+            w.error(
+                &join(path, "scope"),
+                "has no effect with auth: none (no token is attached): remove it, or set \
+                 auth: required or optional",
+            );
+        }
+    } else if !route.csrf {
+        w.error(
+            &join(path, "csrf"),
+            "false is allowed only with auth: none (webhooks that carry no session): on a \
+             route that reads the session it would let other sites send requests with the \
+             user's token; remove csrf: false, or set auth: none",
+        );
+    }
+}
+
+/// Reads the whole list; `Bad` when it is missing, empty or has a bad entry.
+pub(crate) fn routes(w: &mut Walker, path: &str, node: &Node) -> Field<Vec<RouteConfig>> {
     let items = match node {
         Node::Seq(items) => items,
         Node::Null => {
-            w.error("routes", "required (at least one route)");
-            return None;
+            w.error(path, "required (at least one route)");
+            return Field::Bad;
         }
         other => {
             w.error(
-                "routes",
+                path,
                 format!("expected a list of routes, got {}", other.kind()),
             );
-            return None;
+            return Field::Bad;
         }
     };
     if items.is_empty() {
-        w.error("routes", "at least one route is required");
-        return None;
+        w.error(path, "at least one route is required");
+        return Field::Bad;
     }
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut places: HashMap<(Option<String>, String), usize> = HashMap::new();
+    let mut seen = Seen::default();
     let mut routes = Vec::with_capacity(items.len());
     let mut complete = true;
     for (i, item) in items.iter().enumerate() {
-        let path = format!("routes[{i}]");
-        let Some(route) = route(w, &path, item) else {
-            complete = false;
-            continue;
-        };
-        if let Some(first) = names.get(&route.name) {
+        let item_path = format!("{path}[{i}]");
+        match route(w, &item_path, item) {
+            Field::Value(route) => {
+                complete &= seen.first(w, &item_path, i, &route);
+                routes.push(route);
+            }
+            Field::Absent | Field::Bad => complete = false,
+        }
+    }
+    if complete {
+        Field::Value(routes)
+    } else {
+        Field::Bad
+    }
+}
+
+/// The routes read so far, by name and by place, to refuse a second one.
+#[derive(Default)]
+struct Seen {
+    names: HashMap<String, usize>,
+    places: HashMap<(Option<String>, String), usize>,
+}
+
+impl Seen {
+    /// Records route `i`; false (and an error) when its name or its place is taken.
+    fn first(&mut self, w: &mut Walker, path: &str, i: usize, route: &RouteConfig) -> bool {
+        let mut first = true;
+        if let Some(earlier) = self.names.get(&route.name) {
             w.error(
-                &join(&path, "name"),
+                &join(path, "name"),
                 format!(
-                    "duplicate route name {:?} (already used by routes[{first}])",
+                    "duplicate route name {:?} (already used by routes[{earlier}])",
                     route.name
                 ),
             );
-            complete = false;
+            first = false;
         } else {
-            names.insert(route.name.clone(), i);
+            self.names.insert(route.name.clone(), i);
         }
         let place = (route.host.clone(), route.path_prefix.clone());
-        if let Some(first) = places.get(&place) {
+        if let Some(earlier) = self.places.get(&place) {
             w.error(
-                &join(&path, "path_prefix"),
+                &join(path, "path_prefix"),
                 format!(
-                    "routes[{first}] already has the same host and path_prefix {:?}",
+                    "routes[{earlier}] already has the same host and path_prefix {:?}",
                     route.path_prefix
                 ),
             );
-            complete = false;
+            first = false;
         } else {
-            places.insert(place, i);
+            self.places.insert(place, i);
         }
-        routes.push(route);
+        first
     }
-    complete.then_some(routes)
-}
-
-fn route(w: &mut Walker, path: &str, node: &Node) -> Option<RouteConfig> {
-    let entries = w.entries(path, node)?;
-    let (mut name, mut path_prefix, mut host) = (Field::Absent, Field::Absent, Field::Absent);
-    let (mut upstream, mut strip_prefix, mut auth) = (Field::Absent, Field::Absent, Field::Absent);
-    let (mut audience, mut scope, mut csrf) = (Field::Absent, Field::Absent, Field::Absent);
-    for (key, value) in entries {
-        let key_path = join(path, key);
-        let p = key_path.as_str();
-        match key.as_str() {
-            "name" => name = w.parsed(p, value, |s| fields::route_name(s).map(|()| s.to_owned())),
-            "path_prefix" => path_prefix = w.parsed(p, value, fields::path_prefix),
-            "host" => host = w.parsed(p, value, fields::route_host),
-            "upstream" => upstream = w.parsed(p, value, fields::upstream),
-            "strip_prefix" => strip_prefix = w.boolean(p, value),
-            "auth" => {
-                auth = w.choice(
-                    p,
-                    value,
-                    &[
-                        ("required", AuthMode::Required),
-                        ("optional", AuthMode::Optional),
-                        ("none", AuthMode::None),
-                    ],
-                )
-            }
-            "audience" => audience = w.non_empty(p, value),
-            "scope" => scope = w.text(p, value).map(|s| Scope::parse(&s)),
-            "csrf" => csrf = w.boolean(p, value),
-            _ => w.unknown_key(p, ROUTE_KEYS),
-        }
-    }
-    let name = w.required(&join(path, "name"), name);
-    let path_prefix = w.required(&join(path, "path_prefix"), path_prefix);
-    let upstream = w.required(&join(path, "upstream"), upstream);
-    Some(RouteConfig {
-        name: name?,
-        path_prefix: path_prefix?,
-        host: host.optional()?,
-        upstream: upstream?,
-        strip_prefix: strip_prefix.or(false)?,
-        auth: auth.or(AuthMode::Required)?,
-        audience: audience.optional()?,
-        scope: scope.or(Scope::empty())?,
-        csrf: csrf.or(true)?,
-    })
 }

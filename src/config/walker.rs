@@ -1,12 +1,11 @@
-//! The typed reading of YAML nodes, shared by every section of the config. A [`Walker`] reads one
-//! node as the kind of value a field expects (interpolating `${VAR}` on the way), records any
-//! problem under the field's path and goes on, so one pass finds every problem in the file.
+//! The state of one walk over `routes.yaml`: every problem found so far, every warning, and the
+//! reading of string scalars (where `${VAR}` is replaced). The kinds of value a table row can ask
+//! for are built on this in `read.rs`. A walker records a problem under its field path and goes
+//! on, so one pass finds every problem in the file, in document order.
 
-use super::fields;
-use super::interpolate::interpolate;
-use super::load::ConfigError;
+use super::interpolate::{has_bare_reference, interpolate};
+use super::problems::{ConfigError, ConfigWarning};
 use super::yaml::Node;
-use std::time::Duration;
 
 /// The outcome of reading one field. `Bad` means the problem is already recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +35,11 @@ impl<T> Field<T> {
         }
     }
 
-    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+    /// The value, if there is one.
+    pub(crate) fn value(self) -> Option<T> {
         match self {
-            Field::Absent => Field::Absent,
-            Field::Bad => Field::Bad,
-            Field::Value(v) => Field::Value(f(v)),
+            Field::Value(v) => Some(v),
+            Field::Absent | Field::Bad => None,
         }
     }
 }
@@ -54,10 +53,11 @@ pub(crate) fn join(parent: &str, key: &str) -> String {
     }
 }
 
-/// Reads nodes and collects every problem, in the order the walk meets them (document order).
+/// Reads nodes and collects every problem and warning, in the order the walk meets them.
 pub(crate) struct Walker<'e> {
     env: &'e dyn Fn(&str) -> Option<String>,
     pub(crate) errors: Vec<ConfigError>,
+    pub(crate) warnings: Vec<ConfigWarning>,
 }
 
 impl<'e> Walker<'e> {
@@ -65,11 +65,20 @@ impl<'e> Walker<'e> {
         Walker {
             env,
             errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
     pub(crate) fn error(&mut self, path: &str, message: impl Into<String>) {
         self.errors.push(ConfigError {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// Something that loads but is likely to fail at run time; never fatal.
+    pub(crate) fn warn(&mut self, path: &str, message: impl Into<String>) {
+        self.warnings.push(ConfigWarning {
             path: path.to_owned(),
             message: message.into(),
         });
@@ -133,7 +142,17 @@ impl<'e> Walker<'e> {
         }
     }
 
+    /// Only the text written in the file is looked at for `$NAME`: a value that comes from the
+    /// environment may hold any `$`. The warning never quotes the value (it may be a secret).
     fn interpolated(&mut self, path: &str, s: &str) -> Field<String> {
+        if has_bare_reference(s) {
+            self.warn(
+                path,
+                "\"$\" followed by a name is kept as is, not read from the environment: write \
+                 ${NAME} for the variable NAME (a value that must contain \"$NAME\" can come \
+                 from such a variable)",
+            );
+        }
         match interpolate(s, self.env) {
             Ok(v) => Field::Value(v),
             Err(errors) => {
@@ -145,31 +164,9 @@ impl<'e> Walker<'e> {
         }
     }
 
-    /// A string checked and converted by `parse` (one of the `fields` validators).
-    pub(crate) fn parsed<T>(
-        &mut self,
-        path: &str,
-        node: &Node,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Field<T> {
-        let field = self.text(path, node);
-        self.convert(path, field, parse)
-    }
-
-    /// A non-empty string (an empty one is an error, not an absent value).
-    pub(crate) fn non_empty(&mut self, path: &str, node: &Node) -> Field<String> {
-        self.parsed(path, node, |s| {
-            if s.is_empty() {
-                Err("must not be empty".to_owned())
-            } else {
-                Ok(s.to_owned())
-            }
-        })
-    }
-
     /// A scalar that was interpolated if it was a string: how numbers and booleans written as
     /// `"${THREADS:-2}"` are read.
-    fn scalar_text(&mut self, path: &str, node: &Node) -> Field<String> {
+    pub(crate) fn scalar_text(&mut self, path: &str, node: &Node) -> Field<String> {
         match node {
             Node::Int(i) => Field::Value(i.to_string()),
             Node::Float(x) => Field::Value(x.to_string()),
@@ -178,74 +175,8 @@ impl<'e> Walker<'e> {
         }
     }
 
-    /// `true`/`false`, or a string that says so.
-    pub(crate) fn boolean(&mut self, path: &str, node: &Node) -> Field<bool> {
-        if let Node::Bool(b) = node {
-            return Field::Value(*b);
-        }
-        let field = self.scalar_text(path, node);
-        self.convert(path, field, |s| match s.trim() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(format!("expected true or false, got {s:?}")),
-        })
-    }
-
-    /// An integer in `min..=max`; `expected` describes the range for the message.
-    pub(crate) fn integer(
-        &mut self,
-        path: &str,
-        node: &Node,
-        min: i128,
-        max: i128,
-        expected: &str,
-    ) -> Field<i128> {
-        let field = self.scalar_text(path, node);
-        self.convert(path, field, |s| match s.trim().parse::<i128>() {
-            Ok(v) if (min..=max).contains(&v) => Ok(v),
-            _ => Err(format!("must be {expected} (got {s:?})")),
-        })
-    }
-
-    pub(crate) fn duration(&mut self, path: &str, node: &Node) -> Field<Duration> {
-        let field = self.scalar_text(path, node);
-        self.convert(path, field, fields::duration)
-    }
-
-    /// A duration that must not be zero (a zero timeout or lifetime makes everything fail).
-    pub(crate) fn positive_duration(&mut self, path: &str, node: &Node) -> Field<Duration> {
-        let field = self.scalar_text(path, node);
-        self.convert(path, field, |s| {
-            let d = fields::duration(s)?;
-            if d.is_zero() {
-                Err(format!("must be greater than zero (got {s:?})"))
-            } else {
-                Ok(d)
-            }
-        })
-    }
-
-    /// One of a fixed set of words.
-    pub(crate) fn choice<T: Copy>(
-        &mut self,
-        path: &str,
-        node: &Node,
-        options: &[(&str, T)],
-    ) -> Field<T> {
-        let field = self.text(path, node);
-        self.convert(path, field, |s| {
-            options
-                .iter()
-                .find(|(name, _)| *name == s)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-                    format!("must be one of: {} (got {s:?})", names.join(", "))
-                })
-        })
-    }
-
-    fn convert<T>(
+    /// Applies `parse` to a string that was read, recording its message under `path`.
+    pub(crate) fn convert<T>(
         &mut self,
         path: &str,
         field: Field<String>,

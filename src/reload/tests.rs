@@ -13,6 +13,7 @@ fn yaml(listen: &str, upstream: &str) -> String {
 provider:
   issuer: "https://issuer.example.com/"
   client_id: "gw"
+  client_secret: "gw-secret"
 session:
   keys: ["{KEY}"]
 routes:

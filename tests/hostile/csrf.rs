@@ -129,7 +129,7 @@ async fn every_method_and_proof_with_a_session() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_session_the_rule_does_not_apply() {
-    let hooks = |up: &str| route("hooks", "/hooks", up, &["csrf: false"]);
+    let hooks = |up: &str| route("hooks", "/hooks", up, &["auth: none", "csrf: false"]);
     let up = crate::support::EchoUpstream::start().await;
     let s = Stand::with_routes("", &[hooks(&up.url())]).await;
     let foreign = [
@@ -152,9 +152,11 @@ async fn without_a_session_the_rule_does_not_apply() {
         let r = send(&s, method, "/open/x", true, &foreign).await;
         assert_eq!(r.status(), 200, "{method} on an auth: none route");
         assert!(json_body(r).await["headers"].get("authorization").is_none());
-        // A webhook route opts out: a session, if one is sent, still gets its token.
+        // A webhook route (`auth: none`, `csrf: false`) takes it; a session sent along is
+        // not read, so no token goes with it.
         let r = send(&s, method, "/hooks/x", true, &foreign).await;
         assert_eq!(r.status(), 200, "{method} on a csrf: false route");
+        assert!(json_body(r).await["headers"].get("authorization").is_none());
     }
     // An optional route with a session is protected like a required one.
     let r = send(&s, "POST", "/opt/x", true, &foreign).await;

@@ -177,6 +177,7 @@ const VALID_CONFIG: &str = r#"server:
 provider:
   issuer: "https://issuer.example/"
   client_id: "${SET_client}"
+  client_secret: "${SET_secret}"
   login:
     scope: "openid offline_access"
 session:

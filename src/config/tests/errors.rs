@@ -348,6 +348,7 @@ server:
 provider:
   issuer: "https://issuer.example.com/"
   client_id: "${NOPE}"
+  client_secret: "s"
 session:
   keys: ["AAECAwQFBgcICQoLDA0ODw"]
 tokens:

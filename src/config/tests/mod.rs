@@ -1,11 +1,13 @@
-//! Tests of `parse_str` on whole documents: typed values, defaults and interpolation (`valid`),
-//! and the exact path and message of every kind of error (`errors`). This file holds the shared
-//! fixtures.
+//! Tests of `parse_str` and `check_str` on whole documents: typed values, defaults and
+//! interpolation (`valid`), the exact path and message of every kind of error (`errors`), and
+//! what `check` refuses or warns about because it would break at run time (`checks`). This file
+//! holds the shared fixtures.
 
+mod checks;
 mod errors;
 mod valid;
 
-use super::{load_file, parse_str, Config, ConfigErrors};
+use super::{check_str, load_file, parse_str, Config, ConfigErrors};
 use crate::config::model::{AuthMode, ClientAuth, ResourceParam, StoreKind, Upstream};
 use crate::tokens::scope::Scope;
 use std::time::Duration;
@@ -35,6 +37,7 @@ server:
 provider:
   issuer: "https://issuer.example.com/"
   client_id: "${TOKENGATE_CLIENT_ID}"
+  client_secret: "${TOKENGATE_CLIENT_SECRET}"
 session:
   keys: ["${TOKENGATE_SESSION_KEY}"]
 routes:
@@ -74,6 +77,17 @@ fn one_error(text: &str, path: &str, fragment: &str) {
         "{:?} lacks {fragment:?}",
         errs[0].message
     );
+}
+
+/// MINIMAL's `client_secret` line, for tests that replace it.
+const SECRET_LINE: &str = "  client_secret: \"${TOKENGATE_CLIENT_SECRET}\"";
+
+/// Every warning of a valid config as `warning: path: message`.
+fn warnings(text: &str) -> Vec<String> {
+    match check_str(text, &env) {
+        Ok(checked) => checked.warnings.iter().map(ToString::to_string).collect(),
+        Err(e) => panic!("expected a valid config, got:\n{e}"),
+    }
 }
 
 fn with_route_line(line: &str) -> String {

@@ -56,6 +56,11 @@ routes:
     auth: optional
     audience: "https://orders.example.com"
     scope: "write:orders read:orders"
+    csrf: true
+  - name: hooks
+    path_prefix: /hooks
+    upstream: "http://127.0.0.1:9102"
+    auth: none
     csrf: false
 "#;
     let c = ok(text);
@@ -108,7 +113,10 @@ routes:
     assert_eq!(r.auth, AuthMode::Optional);
     assert_eq!(r.audience.as_deref(), Some("https://orders.example.com"));
     assert_eq!(r.scope, Scope::parse("read:orders write:orders"));
-    assert!(!r.csrf);
+    assert!(r.csrf);
+    let hooks = &c.routes[1];
+    assert_eq!(hooks.auth, AuthMode::None);
+    assert!(!hooks.csrf);
 }
 
 #[test]
@@ -117,7 +125,6 @@ fn defaults_are_applied() {
     assert_eq!(c.server.admin_listen, None);
     assert_eq!(c.server.threads, None);
     assert_eq!(c.server.grace_period, Duration::from_secs(30));
-    assert_eq!(c.provider.client_secret.expose(), "");
     assert_eq!(c.provider.client_auth, ClientAuth::ClientSecretPost);
     assert_eq!(c.provider.resource_param, ResourceParam::Audience);
     assert_eq!(
@@ -183,15 +190,15 @@ fn interpolation_default_and_number_from_string() {
 
 #[test]
 fn interpolation_of_booleans() {
-    let c = ok(&with_route_line("csrf: \"${CSRF:-false}\""));
+    let c = ok(&(with_route_line("auth: none") + "    csrf: \"${CSRF:-false}\"\n"));
     assert!(!c.routes[0].csrf);
 }
 
 #[test]
 fn missing_variable_is_named_at_its_field() {
     let text = MINIMAL.replace(
-        "  client_id:",
-        "  client_secret: \"${TOKENGATE_MISSING_SECRET}\"\n  client_id:",
+        SECRET_LINE,
+        "  client_secret: \"${TOKENGATE_MISSING_SECRET}\"",
     );
     assert_eq!(
         errors(&text),
@@ -212,15 +219,7 @@ fn escaped_dollar_brace_is_literal() {
 }
 
 #[test]
-fn secret_with_hash_survives_and_empty_secret_means_public_client() {
-    let c = ok(&MINIMAL.replace(
-        "  client_id:",
-        "  client_secret: \"${EMPTY}\"\n  client_id:",
-    ));
-    assert_eq!(c.provider.client_secret.expose(), "");
-    let c = ok(&MINIMAL.replace(
-        "  client_id:",
-        "  client_secret: \"${TOKENGATE_CLIENT_SECRET}\"\n  client_id:",
-    ));
+fn secret_with_hash_survives() {
+    let c = ok(MINIMAL);
     assert_eq!(c.provider.client_secret.expose(), "s3cret # not: a comment");
 }
