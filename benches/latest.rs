@@ -1,5 +1,6 @@
-//! The latest-state map (issue 4): what a request pays to look its session up, and how much memory
-//! the map holds per session that changed. Run: `cargo bench --bench latest`.
+//! The latest-state map (docs/reference.md#concurrency-and-rotation): what a request pays to look
+//! its session up, and how much memory the map holds per session that changed.
+//! Run: `cargo bench --bench latest`.
 //!
 //! Memory is measured as the growth of the process's resident set while 30 000 changed sessions
 //! (a primary and two more token sets of ~900-byte JWT-like tokens each, as a browser session with

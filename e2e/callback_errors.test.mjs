@@ -1,7 +1,8 @@
-// End-to-end: every way `/auth/callback` can fail answers the contract's JSON error (400 for a
-// bad or missing state or code, 502 for a provider failure) and never leaves a session behind
-// (CONTRACT §3). Runs against the real gateway binary and the real OpenID provider; the invalid
-// ID tokens come from the provider's `--test-hooks` switch `POST /__test/corrupt-id-token`.
+// End-to-end: every way `/auth/callback` can fail answers its JSON error (400 for a bad or missing
+// state or code, 502 for a provider failure) and never leaves a session behind
+// (docs/reference.md#gateway-endpoints, #errors). Runs against the real gateway binary and the real
+// OpenID provider; the invalid ID tokens come from the provider's `--test-hooks` switch
+// `POST /__test/corrupt-id-token`.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

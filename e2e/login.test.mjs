@@ -1,6 +1,7 @@
 // End-to-end: login, token injection per route, the session endpoint and logout, against the
-// real gateway binary and the real OpenID provider (CONTRACT §3 and §4). A scripted browser
-// (harness.mjs) drives the authorization code flow over plain HTTP.
+// real gateway binary and the real OpenID provider (docs/reference.md#gateway-endpoints,
+// #proxying-a-request). A scripted browser (harness.mjs) drives the authorization code flow over
+// plain HTTP.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -29,7 +30,8 @@ const scopes = (scope) => String(scope ?? '').split(' ').filter(Boolean);
 /**
  * Asserts that no response the client received carries a token: no `access_token`,
  * `refresh_token` or `id_token` field names and no compact JWT, in any header or body.
- * `allowed(record, where)` exempts places the contract puts a token on purpose.
+ * `allowed(record, where)` exempts places where a token belongs on purpose (the logout
+ * redirect's `id_token_hint`).
  */
 function assertNoTokenSeen(jar, allowed = () => false) {
   for (const record of jar.responses) {

@@ -1,7 +1,7 @@
-// End-to-end: CONTRACT §5 (concurrency and rotation) against the real provider with refresh-token
-// rotation ON. That provider revokes the whole grant when a consumed refresh token is presented
-// again, so a gateway that ever reuses a refresh token turns these 200s into 401s, and the
-// provider's /__test/stats counts the reuse.
+// End-to-end: concurrency and rotation (docs/reference.md#concurrency-and-rotation) against the
+// real provider with refresh-token rotation ON. That provider revokes the whole grant when a
+// consumed refresh token is presented again, so a gateway that ever reuses a refresh token turns
+// these 200s into 401s, and the provider's /__test/stats counts the reuse.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -139,7 +139,7 @@ test('a cookie made stale by a rotation is served from the newer state and gets 
   assertNoReuse(after1);
   assert.equal(after1.refresh_grants, before0.refresh_grants, 'served from the newer state: no refresh');
   assert.ok(setCookiesFor(response.headers, COOKIE).length >= 1,
-    'the stale request gets the newer cookie (CONTRACT §5)');
+    'the stale request gets the newer cookie (docs/reference.md#concurrency-and-rotation)');
 
   // With the newer cookie applied, the same request needs nothing new.
   const again = await stale.fetch(`${gw}/api/profile/me`);

@@ -2,12 +2,12 @@
 //! (else `TOKENGATE_LOG`, else `info`). pingora logs through the `log` crate; the subscriber's
 //! bridge brings those lines into the same output and format.
 //!
-//! No log line may carry a token, cookie value, client secret or session key (CONTRACT §1). The
-//! gateway's own events never include them; pingora's do: at `debug` it prints every header it
-//! sends upstream (`Authorization: Bearer ...`) and receives, and at `trace` the client's
-//! request headers (`Cookie`). So pingora is capped at `info` whenever the filter would let its
-//! debug output through, unless the filter names a pingora target itself — an explicit
-//! `pingora_proxy=debug` is an operator's informed choice (see `docs/operations.md`).
+//! No log line may carry a token, cookie value, client secret or session key
+//! (docs/reference.md#command-line). The gateway's own events never include them; pingora's do: at
+//! `debug` it prints every header it sends upstream (`Authorization: Bearer ...`) and receives, and
+//! at `trace` the client's request headers (`Cookie`). So pingora is capped at `info` whenever the
+//! filter would let its debug output through, unless the filter names a pingora target itself — an
+//! explicit `pingora_proxy=debug` is an operator's informed choice (see `docs/operations.md`).
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;

@@ -1,7 +1,8 @@
-//! One session, many parallel requests (CONTRACT §5): the browser sends the same cookie on
-//! parallel requests and learns about a rotated refresh token only when a response reaches it.
-//! The gateway must never present a refresh token twice, must share one exchange among requests
-//! that need the same token, and must not lose tokens that concurrent requests added.
+//! One session, many parallel requests (docs/reference.md#concurrency-and-rotation): the browser
+//! sends the same cookie on parallel requests and learns about a rotated refresh token only when a
+//! response reaches it. The gateway must never present a refresh token twice, must share one
+//! exchange among requests that need the same token, and must not lose tokens that concurrent
+//! requests added.
 
 mod support;
 

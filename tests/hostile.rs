@@ -1,8 +1,8 @@
 //! Hostile input at the edge, against the real gateway binary: the limits of `limits:` (sizes,
 //! chunk count, timeouts), HTTP/1.1 framing and `Host` rules (RFC 9112), path and `returnTo`
-//! tricks, the CSRF rule of contract §4 for every method and header combination, a thousand
-//! mutated cookies and a thousand random paths, and the fuzz targets' checks run as bounded
-//! property tests (the same code `cargo fuzz` runs, from `fuzz/src/lib.rs`).
+//! tricks, the CSRF rule (docs/reference.md#proxying-a-request) for every method and header
+//! combination, a thousand mutated cookies and a thousand random paths, and the fuzz targets'
+//! checks run as bounded property tests (the same code `cargo fuzz` runs, from `fuzz/src/lib.rs`).
 //!
 //! Each area is its own file under `tests/hostile/`; this file holds the test stand they share.
 

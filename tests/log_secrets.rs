@@ -1,9 +1,9 @@
-//! No log line ever carries a token, cookie value, client secret or session key (CONTRACT §1),
-//! even at `debug` (`trace` for tokengate itself): a whole scenario — cache hit, refresh with
-//! rotation, a stale cookie, failure rows, a tampered cookie, an ended grant, logout — runs
-//! against the real binary, every secret that crossed the wire is collected, and the gateway's
-//! output is searched for each. Also: `--log-format json` writes one JSON object per line, with
-//! the access-log fields at the top level.
+//! No log line ever carries a token, cookie value, client secret or session key
+//! (docs/reference.md#command-line), even at `debug` (`trace` for tokengate itself): a whole
+//! scenario — cache hit, refresh with rotation, a stale cookie, failure rows, a tampered cookie, an
+//! ended grant, logout — runs against the real binary, every secret that crossed the wire is
+//! collected, and the gateway's output is searched for each. Also: `--log-format json` writes one
+//! JSON object per line, with the access-log fields at the top level.
 
 mod support;
 

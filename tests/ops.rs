@@ -1,7 +1,7 @@
-//! Operations end to end (CONTRACT §7, §8), against the real binary: the admin listener before
-//! and after provider discovery, metrics moving as requests are served, reloading `routes.yaml`
-//! (on a file change and on `SIGHUP`, and refusing a broken file), and `SIGTERM` letting a slow
-//! request finish before the process exits 0.
+//! Operations end to end (docs/reference.md#admin-listener, #reload-and-shutdown), against the real
+//! binary: the admin listener before and after provider discovery, metrics moving as requests are
+//! served, reloading `routes.yaml` (on a file change and on `SIGHUP`, and refusing a broken file),
+//! and `SIGTERM` letting a slow request finish before the process exits 0.
 
 // A sibling directory, not `tests/fixtures.rs`, so that cargo does not take it for a test target.
 #[path = "ops/deploy.rs"]

@@ -1,8 +1,9 @@
-//! Issue 4's storms against a mock token endpoint modelled on Auth0 rotation (each exchange
-//! consumes the presented refresh token; presenting a consumed one revokes the family). Each
-//! test fails on a naive gateway: one that refreshes per request makes more calls, one that
-//! does not re-read the latest state after waiting presents a consumed token (reuse), and one
-//! whose responses carry only their own additions loses tokens in a cookie jar.
+//! Storms of parallel requests of one session (docs/reference.md#concurrency-and-rotation) against
+//! a mock token endpoint modelled on Auth0 rotation (each exchange consumes the presented refresh
+//! token; presenting a consumed one revokes the family). Each test fails on a naive gateway: one
+//! that refreshes per request makes more calls, one that does not re-read the latest state after
+//! waiting presents a consumed token (reuse), and one whose responses carry only their own
+//! additions loses tokens in a cookie jar.
 
 mod support;
 

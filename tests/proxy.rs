@@ -1,5 +1,6 @@
-//! Routing and forwarding at the edge (CONTRACT §2 matching, §4 steps 1 and 4): which upstream a
-//! request reaches, with which path, and which headers the upstream sees.
+//! Routing and forwarding at the edge (docs/reference.md#routes for matching,
+//! docs/reference.md#proxying-a-request for forwarding): which upstream a request reaches, with
+//! which path, and which headers the upstream sees.
 
 mod support;
 

@@ -1,5 +1,5 @@
-//! The session at the edge (CONTRACT §4 steps 1, 5 and 6): unusable cookies are a clean 401 that
-//! clears the cookie, cross-site unsafe requests are refused, and WebSocket upgrades carry the
+//! The session at the edge (docs/reference.md#proxying-a-request): unusable cookies are a clean 401
+//! that clears the cookie, cross-site unsafe requests are refused, and WebSocket upgrades carry the
 //! Bearer token like any request.
 
 mod support;

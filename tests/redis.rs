@@ -1,7 +1,7 @@
-//! Issue 5, the Redis session store on one replica, against a real `redis-server`: the cookie is
-//! a small opaque reference, the record in Redis is sealed (a dump shows no token) and expires
-//! with the session's lifetimes, logout deletes it, and the URL may carry a password and a db.
-//! Replicas, back-channel logout and outages have their own files (`redis_replicas.rs`,
+//! The Redis session store (`session.store: redis`) on one replica, against a real `redis-server`:
+//! the cookie is a small opaque reference, the record in Redis is sealed (a dump shows no token)
+//! and expires with the session's lifetimes, logout deletes it, and the URL may carry a password
+//! and a db. Replicas, back-channel logout and outages have their own files (`redis_replicas.rs`,
 //! `redis_outage.rs`).
 
 mod support;

@@ -1,8 +1,8 @@
-//! Issue 5, Redis outages: while the session store is down or frozen, requests that need a session
-//! are answered `503 {"error":"session_store_unavailable"}` with `Retry-After` — never another
-//! 5xx, never a hang — routes with `auth: none` keep working, `/readyz` stays ready and reports the
-//! store (`/readyz?store=required` fails), and the gateway recovers by itself within seconds of
-//! Redis coming back, with every session Redis kept.
+//! Redis outages with `session.store: redis`: while the session store is down or frozen, requests
+//! that need a session are answered `503 {"error":"session_store_unavailable"}` with `Retry-After`
+//! — never another 5xx, never a hang — routes with `auth: none` keep working, `/readyz` stays ready
+//! and reports the store (`/readyz?store=required` fails), and the gateway recovers by itself within
+//! seconds of Redis coming back, with every session Redis kept.
 
 mod support;
 

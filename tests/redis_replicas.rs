@@ -1,8 +1,8 @@
-//! Issue 5 across replicas: three gateways on one real `redis-server`. A storm of parallel
-//! requests for many sessions and audiences makes exactly one token exchange per session and
-//! audience, never presents a refresh token twice, and answers everything; a back-channel
-//! `logout_token` signed by the provider ends sessions on every replica, and a forged, expired or
-//! malformed one is refused.
+//! The Redis session store across replicas (docs/reference.md#concurrency-and-rotation): three
+//! gateways on one real `redis-server`. A storm of parallel requests for many sessions and
+//! audiences makes exactly one token exchange per session and audience, never presents a refresh
+//! token twice, and answers everything; a back-channel `logout_token` signed by the provider ends
+//! sessions on every replica, and a forged, expired or malformed one is refused.
 
 mod support;
 

@@ -1,6 +1,6 @@
-//! Every outcome of a token-endpoint exchange (CONTRACT §4 table), provoked with the mock
-//! provider: what the client gets, what the upstream sees (or never sees), what the session
-//! becomes, and what the gateway sent to the provider.
+//! Every outcome of a token-endpoint exchange (docs/reference.md#token-endpoint-outcomes), provoked
+//! with the mock provider: what the client gets, what the upstream sees (or never sees), what the
+//! session becomes, and what the gateway sent to the provider.
 
 mod support;
 

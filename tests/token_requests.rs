@@ -1,6 +1,6 @@
-//! What the gateway sends to the token endpoint and when (CONTRACT §2 `provider`, §4 steps 2-3,
-//! §6): client authentication, the audience parameter, the expiry leeway, and the pruning of
-//! cached tokens whenever the session is written.
+//! What the gateway sends to the token endpoint and when (docs/reference.md#provider,
+//! #proxying-a-request, #session-size): client authentication, the audience parameter, the expiry
+//! leeway, and the pruning of cached tokens whenever the session is written.
 
 mod support;
 

@@ -269,8 +269,9 @@ pub fn config(data: &[u8]) {
 }
 
 /// The token-endpoint answer judge. Bytes 0-1 pick the status, byte 2 whether an audience was
-/// asked for, the rest is the body. Every outcome is checked against the contract's table, and no
-/// token may appear in the outcome's `Debug` output (it reaches logs).
+/// asked for, the rest is the body. Every outcome is checked against the outcome table
+/// (docs/reference.md#token-endpoint-outcomes), and no token may appear in the outcome's `Debug`
+/// output (it reaches logs).
 pub fn token_response(data: &[u8]) {
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let status = 100 + u16::from_be_bytes([byte(0), byte(1)]) % 500;

@@ -1,6 +1,6 @@
-//! The cross-site request forgery rule of contract §4 step 5, for every method and every
-//! combination of `Origin`, `Sec-Fetch-Site` and `X-CSRF` a browser or an attacker can produce:
-//! a request with a session and an unsafe method passes only with same-origin proof, and a
+//! The cross-site request forgery rule (docs/reference.md#proxying-a-request), for every method and
+//! every combination of `Origin`, `Sec-Fetch-Site` and `X-CSRF` a browser or an attacker can
+//! produce: a request with a session and an unsafe method passes only with same-origin proof, and a
 //! refused one reaches neither the upstream nor the token endpoint.
 
 use crate::support::{client, json_body, route};

@@ -1,7 +1,7 @@
-//! A thousand mutations of a valid session cookie and a thousand random request paths through
-//! the running gateway (seeded, so a failure replays): none may produce a 5xx (contract §4:
-//! "never a 5xx for a bad cookie"), and a mutated cookie either opens to the authentic session
-//! or is no session at all.
+//! A thousand mutations of a valid session cookie and a thousand random request paths through the
+//! running gateway (seeded, so a failure replays): none may produce a 5xx (a bad cookie is never a
+//! 5xx, docs/reference.md#proxying-a-request), and a mutated cookie either opens to the authentic
+//! session or is no session at all.
 
 use crate::support::{client, cookie_for, session_for, token_set, COOKIE};
 use crate::wire::exchange;

@@ -1,8 +1,8 @@
 //! The end-to-end harness shared by every integration test: it starts the real `tokengate`
 //! binary on an ephemeral loopback port, an echo upstream that reports what it received, and a
 //! mock OpenID provider whose token endpoint models Auth0 refresh-token rotation and can be told
-//! to misbehave. Tests then speak plain HTTP to the gateway, so they prove the contract
-//! (`CONTRACT.md`) whatever the implementation inside looks like.
+//! to misbehave. Tests then speak plain HTTP to the gateway, so they prove what the reference
+//! (`docs/reference.md`) says, whatever the implementation inside looks like.
 //!
 //! Each test file includes this module with `mod support;` and uses a different subset of it,
 //! hence the `dead_code` allowance.
@@ -32,8 +32,8 @@ pub use provider::{Fault, MockProvider, TokenCall};
 use std::net::TcpListener;
 
 /// A loopback port that was free a moment ago. The tiny window before the gateway binds it is
-/// accepted: the alternative (letting the gateway pick and report its port) is not in the
-/// contract.
+/// accepted: the alternative (letting the gateway pick and report its port) is not something
+/// the gateway offers.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local addr").port()
@@ -132,7 +132,7 @@ impl ConfigBuilder {
         self
     }
 
-    /// The full `routes.yaml` (CONTRACT §2).
+    /// The full `routes.yaml` (docs/reference.md#routesyaml).
     pub fn build(&self) -> String {
         format!(
             r#"server:

@@ -1,8 +1,9 @@
 //! A mock OpenID provider whose token endpoint behaves like Auth0 with refresh-token rotation:
 //! each exchange consumes the presented refresh token and issues a new one of the same family;
 //! presenting a consumed one again revokes the whole family (reuse detection). Faults can be
-//! injected so that every row of the CONTRACT §4 outcome table can be provoked, and every call is
-//! recorded so tests can assert what the gateway sent (and that it sent nothing).
+//! injected so that every row of the token-endpoint outcome table
+//! (docs/reference.md#token-endpoint-outcomes) can be provoked, and every call is recorded so
+//! tests can assert what the gateway sent (and that it sent nothing).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
