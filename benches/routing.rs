@@ -2,10 +2,9 @@
 //! among 100 routes (a quarter of them bound to a host), which is what a large deployment has.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use tokengate::config::{AuthMode, RouteConfig, Upstream};
+use tokengate::config::RouteConfig;
 use tokengate::path::normalize_path;
 use tokengate::routing::Router;
-use tokengate::tokens::scope::Scope;
 
 fn routes() -> Vec<RouteConfig> {
     let mut routes = Vec::new();
@@ -16,22 +15,11 @@ fn routes() -> Vec<RouteConfig> {
             2 => format!("/static/app{i}"),
             _ => format!("/api/service{}", i - 3),
         };
-        routes.push(RouteConfig {
-            name: format!("route{i}"),
-            path_prefix,
-            // Every fourth route repeats a prefix, bound to a host.
-            host: (i % 4 == 3).then(|| format!("tenant{i}.example.com")),
-            upstream: Upstream {
-                tls: false,
-                host: "127.0.0.1".to_owned(),
-                port: 9000,
-            },
-            strip_prefix: false,
-            auth: AuthMode::Required,
-            audience: None,
-            scope: Scope::empty(),
-            csrf: true,
-        });
+        let route = RouteConfig::new(&format!("route{i}"), &path_prefix, "http://127.0.0.1:9000")
+            .expect("a valid route");
+        // Every fourth route repeats a prefix, bound to a host.
+        let host = (i % 4 == 3).then(|| format!("tenant{i}.example.com"));
+        routes.push(RouteConfig { host, ..route });
     }
     routes
 }

@@ -8,7 +8,7 @@ mod errors;
 mod valid;
 
 use super::{check_str, load_file, parse_str, Config, ConfigErrors};
-use crate::config::model::{AuthMode, ClientAuth, ResourceParam, StoreKind, Upstream};
+use crate::config::model::{AuthMode, ClientAuth, ResourceParam, RouteConfig, StoreKind, Upstream};
 use crate::tokens::scope::Scope;
 use std::time::Duration;
 

@@ -223,3 +223,16 @@ fn secret_with_hash_survives() {
     let c = ok(MINIMAL);
     assert_eq!(c.provider.client_secret.expose(), "s3cret # not: a comment");
 }
+
+#[test]
+fn a_route_built_without_a_file_has_the_table_defaults() {
+    let built = RouteConfig::new("orders", "/api/orders/", "http://127.0.0.1:9101").expect("valid");
+    let read = &ok(MINIMAL).routes[0];
+    assert_eq!(format!("{built:?}"), format!("{read:?}"));
+    assert_eq!(built.path_prefix, "/api/orders");
+    let errs = RouteConfig::new("a", "/a/*", "http://h")
+        .expect_err("a star")
+        .0;
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].path, "route.path_prefix");
+}
