@@ -129,6 +129,8 @@ impl App {
 
 /// pingora and reqwest both use rustls with `ring`; it must be the process default before any
 /// client is built. Installing twice is harmless (the second call reports it is already set).
+/// JWT signatures go through `ring` too ([`crate::jwt_crypto`]).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::jwt_crypto::install();
 }

@@ -199,6 +199,7 @@ async fn forged_expired_or_malformed_logout_tokens_are_refused() {
     let valid = ctx.provider.logout_claims(Some("ps-f"), Some("frank"));
     let t = now();
     let hs256 = {
+        tokengate::jwt_crypto::install();
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(KID.into());
         jsonwebtoken::encode(

@@ -83,6 +83,8 @@ pub struct Jwks {
 
 impl Jwks {
     pub fn new(http: reqwest::Client) -> Self {
+        // Whoever holds a Jwks verifies signatures: make sure jsonwebtoken has its backend.
+        crate::jwt_crypto::install();
         Jwks {
             http,
             cached: RwLock::new(None),

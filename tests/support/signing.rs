@@ -49,6 +49,7 @@ pub fn sign(claims: &Value, signer: Signer) -> String {
         Signer::Provider => SIGNING_KEY_PEM,
         Signer::Forger => FORGER_KEY_PEM,
     };
+    tokengate::jwt_crypto::install();
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(KID.to_owned());
     header.typ = Some("logout+jwt".to_owned());
