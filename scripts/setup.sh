@@ -31,6 +31,15 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check kubernetes-validate
 fi
 
+# cargo-deny checks the dependency tree against deny.toml (licenses, bans, sources) in
+# scripts/test.sh. Pinned, so that every machine judges the tree by the same rules. Built from
+# crates.io once per machine: 505 CPU-seconds, about 4-5 minutes on 2 idle cores.
+deny_version=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qF " $deny_version"; then
+  echo "setup: installing cargo-deny $deny_version from crates.io (cargo install --locked)"
+  cargo install cargo-deny --version "$deny_version" --locked --quiet
+fi
+
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: node and npm are needed for the demo's OpenID provider (Node 20 or newer); install them first" >&2
   exit 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and as CI runs it: installs what is missing, then
-# lints and runs every test (unit, property, end-to-end against the real gateway binary, the real
-# OpenID provider and a real browser).
+# lints, checks the dependency tree against deny.toml, and runs every test (unit, property,
+# end-to-end against the real gateway binary, the real OpenID provider and a real browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo deny check licenses bans sources (deny.toml; advisories: docs/supply-chain.md)"
+cargo deny --locked check licenses bans sources
 echo "== cargo test"
 cargo test --locked -- --test-threads="${TEST_THREADS:-2}"
 echo "== fuzz targets: build (cargo-fuzz on stable) and replay the committed seeds"
