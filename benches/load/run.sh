@@ -7,7 +7,7 @@
 #                       [--storm-sessions 20] [--profile] [--wait-idle MINUTES] [--skip-build]
 #                       [--no-passthrough]
 #
-# It builds the release binary (into $CARGO_TARGET_DIR, default target/), starts an nginx
+# It builds the release binary with symbols (Cargo profile `profiling`), starts an nginx
 # upstream, nginx as a proxy, Apache + mod_auth_openidc, two demo OpenID providers and tokengate,
 # logs in through each relying party with a scripted browser, checks that each proxy forwards
 # a Bearer token, then runs wrk against every system in alternation (A B C … A B C …) and
@@ -214,14 +214,16 @@ fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 if [ "$BUILD" = 1 ]; then
-  say "building the release binaries (cargo build --release --locked --bin tokengate --example pingora_passthrough)"
-  (cd "$root" && cargo build --release --locked --bin tokengate --example pingora_passthrough)
+  # The profiling profile: release code with symbols and line tables, so perf can name functions
+  # (the release profile strips them).
+  say "building the release binaries with symbols (cargo build --profile profiling --locked --bin tokengate --example pingora_passthrough)"
+  (cd "$root" && cargo build --profile profiling --locked --bin tokengate --example pingora_passthrough)
 fi
-tokengate="$target_dir/release/tokengate"
+tokengate="$target_dir/profiling/tokengate"
 [ -x "$tokengate" ] || die "no $tokengate: build it first"
 PASSTHROUGH_BIN=""
 if [ "$PASSTHROUGH" = 1 ]; then
-  PASSTHROUGH_BIN="$target_dir/release/examples/pingora_passthrough"
+  PASSTHROUGH_BIN="$target_dir/profiling/examples/pingora_passthrough"
   [ -x "$PASSTHROUGH_BIN" ] || die "no $PASSTHROUGH_BIN: build it first, or use --no-passthrough"
 fi
 
