@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod http;
 pub mod jwt_crypto;
 pub mod logging;
 pub mod metrics;

@@ -4,11 +4,10 @@
 //! provider, so with the cookie store the endpoint says so (`501`).
 
 use crate::app::{App, Loaded};
-use crate::proxy::reply::Reply;
+use crate::http::{ErrorCode, Reply};
 use crate::session::model::now;
 use pingora::proxy::Session as HttpSession;
 use serde::Deserialize;
-use serde_json::json;
 
 /// The back-channel logout event's key in `events` (§2.4).
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -50,17 +49,15 @@ pub fn check_claims(c: &LogoutClaims, now: u64) -> Result<(), &'static str> {
 
 fn bad(reason: &str) -> Reply {
     tracing::warn!(reason, "back-channel logout refused");
-    Reply::json(400, json!({ "error": "invalid_logout_token" }))
+    Reply::error(400, ErrorCode::InvalidLogoutToken)
 }
 
 pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply {
     let Some(store) = app.broker.redis() else {
-        return Reply::json(
+        return Reply::error_detail(
             501,
-            json!({
-                "error": "not_implemented",
-                "detail": "back-channel logout needs session.store: redis; a cookie session cannot be reached from the provider"
-            }),
+            ErrorCode::NotImplemented,
+            "back-channel logout needs session.store: redis; a cookie session cannot be reached from the provider",
         );
     };
     let mut body = Vec::new();
@@ -83,7 +80,7 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply 
         return bad("no logout_token");
     };
     let Ok(meta) = app.discovery().get().await else {
-        return Reply::error(503, "provider_unavailable").with_header("retry-after", "5");
+        return Reply::error(503, ErrorCode::ProviderUnavailable).with_header("retry-after", "5");
     };
     let claims: LogoutClaims = match app
         .jwks
@@ -110,10 +107,10 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply 
         .await
     {
         Ok(ids) => ids,
-        Err(_) => return crate::proxy::outcome::store_unavailable(),
+        Err(_) => return Reply::store_unavailable(),
     };
     if store.delete_ids(&ids).await.is_err() {
-        return crate::proxy::outcome::store_unavailable();
+        return Reply::store_unavailable();
     }
     for id in &ids {
         app.broker.end(id);
@@ -123,16 +120,13 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply 
         .with_label_values(&["backchannel_logout"])
         .inc_by(ids.len() as u64);
     tracing::info!(sessions = ids.len(), "back-channel logout");
-    Reply {
-        status: 200,
-        headers: vec![("cache-control", "no-store".into())],
-        body: bytes::Bytes::new(),
-    }
+    Reply::empty(200)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn claims(
         events: bool,

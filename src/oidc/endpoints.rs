@@ -5,9 +5,8 @@
 use super::id_token::IdTokenError;
 use super::login::{self, Transaction};
 use crate::app::{App, Loaded};
+use crate::http::{ErrorCode, Reply};
 use crate::path::safe_return_to;
-use crate::proxy::outcome::store_unavailable;
-use crate::proxy::reply::Reply;
 use crate::proxy::session_cookie::{self, CookieSession};
 use crate::session::cookies::{self, CookieAttrs};
 use crate::session::model::{now, Session, TokenSet, User};
@@ -33,8 +32,8 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession, path: &st
             | "/auth/logout"
             | "/auth/backchannel-logout",
             _,
-        ) => Reply::error(405, "method_not_allowed"),
-        _ => Reply::error(404, "not_found"),
+        ) => Reply::error(405, ErrorCode::MethodNotAllowed),
+        _ => Reply::error(404, ErrorCode::NotFound),
     }
 }
 
@@ -79,7 +78,7 @@ async fn current_session(
 async fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
     let Ok(current) = current_session(app, loaded, req).await else {
-        return store_unavailable();
+        return Reply::store_unavailable();
     };
     match current {
         (Some(s), _) => Reply::json(
@@ -102,17 +101,17 @@ async fn start_login(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "login: provider discovery failed");
-            return Reply::error(502, "provider_unavailable");
+            return Reply::error(502, ErrorCode::ProviderUnavailable);
         }
     };
     let return_to = safe_return_to(query_param(req, "returnTo").as_deref());
     let tx = Transaction::new(return_to, now());
     let name = &loaded.config.session.cookie_name;
     let Ok(plain) = serde_json::to_vec(&tx) else {
-        return Reply::error(500, "internal");
+        return Reply::error(500, ErrorCode::Internal);
     };
     let Ok(sealed) = loaded.keys.seal(&login::transaction_purpose(name), &plain) else {
-        return Reply::error(500, "internal");
+        return Reply::error(500, ErrorCode::Internal);
     };
     let cookie = cookies::set_cookie(
         &login::transaction_cookie_name(name, &tx.state),
@@ -126,12 +125,12 @@ async fn start_login(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     Reply::redirect(url.as_str()).with_cookies([cookie])
 }
 
-fn login_error(status: u16, code: &str, detail: Option<&str>, clear: Vec<String>) -> Reply {
-    let body = match detail {
-        Some(d) => json!({ "error": code, "detail": d }),
-        None => json!({ "error": code }),
+fn login_error(status: u16, code: ErrorCode, detail: Option<&str>, clear: Vec<String>) -> Reply {
+    let reply = match detail {
+        Some(d) => Reply::error_detail(status, code, d),
+        None => Reply::error(status, code),
     };
-    Reply::json(status, body).with_cookies(clear)
+    reply.with_cookies(clear)
 }
 
 /// `GET /auth/callback?code&state`: checks the transaction, exchanges the code, validates the
@@ -140,7 +139,7 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
     let secure = loaded.secure_cookies;
     let Some(state) = query_param(req, "state").filter(|s| login::plausible_state(s)) else {
-        return login_error(400, "invalid_state", None, Vec::new());
+        return login_error(400, ErrorCode::InvalidState, None, Vec::new());
     };
     let tx_cookie = login::transaction_cookie_name(name, &state);
     let clear_tx = vec![cookies::clear_cookie(&tx_cookie, secure)];
@@ -155,18 +154,18 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         .and_then(|(_, v)| loaded.keys.open(&login::transaction_purpose(name), v).ok())
         .and_then(|plain| serde_json::from_slice(&plain).ok());
     let Some(tx) = tx.filter(|t| t.state == state && !t.expired(now())) else {
-        return login_error(400, "invalid_state", None, clear_tx);
+        return login_error(400, ErrorCode::InvalidState, None, clear_tx);
     };
     if let Some(err) = query_param(req, "error") {
         let code = sanitize_code(&err);
-        return login_error(400, "login_failed", Some(&code), clear_tx);
+        return login_error(400, ErrorCode::LoginFailed, Some(&code), clear_tx);
     }
     let Some(code) = query_param(req, "code").filter(|c| !c.is_empty()) else {
-        return login_error(400, "missing_code", None, clear_tx);
+        return login_error(400, ErrorCode::MissingCode, None, clear_tx);
     };
     let meta = match app.discovery().get().await {
         Ok(m) => m,
-        Err(_) => return login_error(502, "provider_unavailable", None, clear_tx),
+        Err(_) => return login_error(502, ErrorCode::ProviderUnavailable, None, clear_tx),
     };
 
     let provider = &loaded.config.provider;
@@ -184,7 +183,7 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = ?e, "login: code exchange failed");
-            return login_error(502, "provider_unavailable", None, clear_tx);
+            return login_error(502, ErrorCode::ProviderUnavailable, None, clear_tx);
         }
     };
     let t = now();
@@ -201,27 +200,32 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
             refresh_token,
             id_token,
         } => (grant, refresh_token, id_token),
-        Exchange::InvalidGrant => return login_error(400, "invalid_code", None, clear_tx),
+        Exchange::InvalidGrant => return login_error(400, ErrorCode::InvalidCode, None, clear_tx),
         Exchange::Unavailable { .. } => {
-            return login_error(502, "provider_unavailable", None, clear_tx)
+            return login_error(502, ErrorCode::ProviderUnavailable, None, clear_tx)
         }
         Exchange::Denied { code, .. } => {
-            return login_error(502, "provider_error", Some(&code), clear_tx)
+            return login_error(502, ErrorCode::ProviderError, Some(&code), clear_tx)
         }
         Exchange::InvalidResponse { reason, .. } => {
-            return login_error(502, "provider_invalid_response", Some(reason), clear_tx)
+            return login_error(
+                502,
+                ErrorCode::ProviderInvalidResponse,
+                Some(reason),
+                clear_tx,
+            )
         }
         Exchange::AudienceMismatch { .. } => {
             return login_error(
                 502,
-                "provider_invalid_response",
+                ErrorCode::ProviderInvalidResponse,
                 Some("audience_mismatch"),
                 clear_tx,
             )
         }
     };
     let Some(id_token) = id_token else {
-        return login_error(502, "invalid_id_token", Some("missing"), clear_tx);
+        return login_error(502, ErrorCode::InvalidIdToken, Some("missing"), clear_tx);
     };
     let claims = match app
         .jwks
@@ -245,7 +249,7 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
                 IdTokenError::Algorithm => "algorithm",
                 IdTokenError::Malformed | IdTokenError::Invalid(_) => "invalid",
             };
-            return login_error(502, "invalid_id_token", Some(detail), clear_tx);
+            return login_error(502, ErrorCode::InvalidIdToken, Some(detail), clear_tx);
         }
     };
 
@@ -302,18 +306,18 @@ async fn store_new_session(app: &App, loaded: &Loaded, session: &Session) -> Res
     match app.broker.redis() {
         None => loaded.keys.seal_session(name, session).map_err(|e| {
             tracing::error!(error = %e, "login: the new session could not be sealed");
-            Reply::error(502, "session_too_large")
+            Reply::error(502, ErrorCode::SessionTooLarge)
         }),
         Some(store) => {
             let ttl = record_ttl(&loaded.lifetime, session, now());
             if let Err(e) = store.save(&loaded.keys, session, ttl).await {
                 tracing::warn!(error = %e, "login: the session could not be stored");
-                return Err(store_unavailable());
+                return Err(Reply::store_unavailable());
             }
             loaded
                 .keys
                 .seal(&reference_purpose(name), session.sid.as_bytes())
-                .map_err(|_| Reply::error(500, "internal"))
+                .map_err(|_| Reply::error(500, ErrorCode::Internal))
         }
     }
 }
@@ -323,7 +327,7 @@ async fn store_new_session(app: &App, loaded: &Loaded, session: &Session) -> Res
 async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
     let Ok((session, chunks)) = current_session(app, loaded, req).await else {
-        return store_unavailable();
+        return Reply::store_unavailable();
     };
     let meta = app.discovery().cached();
     let mut location = "/".to_string();
@@ -332,7 +336,7 @@ async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         if let Some(store) = app.broker.redis() {
             if let Err(e) = store.delete(s).await {
                 tracing::warn!(error = %e, "logout: the session record could not be deleted");
-                return store_unavailable();
+                return Reply::store_unavailable();
             }
         }
         app.metrics

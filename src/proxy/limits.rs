@@ -20,7 +20,7 @@
 
 use crate::app::{App, Loaded};
 use crate::config::LimitsConfig;
-use crate::proxy::reply::Reply;
+use crate::http::{ErrorCode, Reply};
 use crate::proxy::session_cookie::{self, CookieSession};
 use crate::proxy::TokenGate;
 use crate::session::cookies;
@@ -56,18 +56,13 @@ impl Refusal {
     /// The answer: `400 {"error":"bad_request","detail":..}` or
     /// `431 {"error":"request_header_fields_too_large"}` (RFC 6585 §5).
     pub fn reply(self) -> Reply {
-        let bad = |detail: &str| {
-            Reply::json(
-                400,
-                serde_json::json!({ "error": "bad_request", "detail": detail }),
-            )
-        };
+        let bad = |detail: &str| Reply::error_detail(400, ErrorCode::BadRequest, detail);
         match self {
             Refusal::ConflictingFraming => bad("conflicting_framing"),
             Refusal::MissingHost => bad("missing_host"),
             Refusal::InvalidHost => bad("invalid_host"),
             Refusal::HeaderTooLarge | Refusal::CookieTooLarge => {
-                Reply::error(431, "request_header_fields_too_large")
+                Reply::error(431, ErrorCode::RequestHeaderFieldsTooLarge)
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod session_cookie;
 
 use crate::app::{App, Loaded};
 use crate::config::AuthMode;
+use crate::http::{ErrorCode, Reply};
 use crate::path::normalize_path;
 use crate::routing::is_gateway_path;
 use crate::session::model::now;
@@ -32,7 +33,6 @@ use async_trait::async_trait;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
 use pingora::proxy::{ProxyHttp, Session};
-use reply::Reply;
 use session_cookie::CookieSession;
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,7 +58,7 @@ pub struct RequestCtx {
     /// A token was needed and could not be obtained (logged as `token=failed`).
     token_failed: bool,
     /// The gateway's own error code when it answered instead of the upstream.
-    error: Option<String>,
+    error: Option<ErrorCode>,
     /// Counts the request as in flight until the context is dropped (graceful shutdown).
     _in_flight: crate::shutdown::RequestGuard,
 }
@@ -107,8 +107,8 @@ impl ProxyHttp for TokenGate {
         match reply {
             None => Ok(false),
             Some(mut reply) => {
-                if let Some(code) = error_code(&reply) {
-                    ctx.error = Some(code);
+                if reply.code.is_some() {
+                    ctx.error = reply.code;
                 }
                 if ctx.clear_cookie {
                     reply = reply.with_cookies(session_cookie::clear(
@@ -242,7 +242,7 @@ impl ProxyHttp for TokenGate {
             return gone;
         }
         let status = reply.status;
-        ctx.error = error_code(&reply);
+        ctx.error = reply.code;
         let cookies = match ctx.loaded.clone() {
             Some(loaded) => self.cookie_headers(ctx, &loaded),
             None => Vec::new(),
@@ -291,7 +291,7 @@ impl ProxyHttp for TokenGate {
                 (None, true) => "failed",
                 (None, false) => "none",
             },
-            error = ctx.error.as_deref().unwrap_or(""),
+            error = ctx.error.map_or("", ErrorCode::as_str),
             upstream_error = e.map(|e| e.etype().as_str()).unwrap_or(""),
             "request"
         );
@@ -309,14 +309,14 @@ impl TokenGate {
         let req = session.req_header();
         let path = match normalize_path(req.uri.path()) {
             Ok(p) => p,
-            Err(_) => return Some(Reply::error(400, "bad_path")),
+            Err(_) => return Some(Reply::error(400, ErrorCode::BadPath)),
         };
         if is_gateway_path(&path) {
             return Some(crate::oidc::endpoints::handle(&self.app, loaded, session, &path).await);
         }
         let host = request_host(session);
         let Some(route_ref) = loaded.router.route(host, &path) else {
-            return Some(Reply::error(404, "no_route"));
+            return Some(Reply::error(404, ErrorCode::NoRoute));
         };
         let route_index = route_ref.index;
         let route = &route_ref.config;
@@ -359,7 +359,7 @@ impl TokenGate {
                     Ok(v) => v,
                     Err(e) => {
                         tracing::warn!(error = %e, "session store unavailable");
-                        return Some(outcome::store_unavailable());
+                        return Some(Reply::store_unavailable());
                     }
                 }
             }
@@ -380,7 +380,7 @@ impl TokenGate {
                 ctx.clear_cookie = true;
             }
             return match route.auth {
-                AuthMode::Required => Some(unauthenticated()),
+                AuthMode::Required => Some(Reply::unauthenticated()),
                 _ => None,
             };
         };
@@ -395,7 +395,7 @@ impl TokenGate {
                 x_csrf: header("x-csrf"),
             };
             if !csrf::allowed(facts, &loaded.public_origin) {
-                return Some(Reply::error(403, "csrf"));
+                return Some(Reply::error(403, ErrorCode::Csrf));
             }
         }
 
@@ -480,10 +480,6 @@ impl TokenGate {
     }
 }
 
-fn unauthenticated() -> Reply {
-    Reply::error(401, "unauthenticated").with_header("www-authenticate", "Bearer")
-}
-
 /// The request's host: the `Host` header (HTTP/1.1), else the URI authority (HTTP/2).
 fn request_host(session: &Session) -> Option<&str> {
     let req = session.req_header();
@@ -508,14 +504,6 @@ fn drop_upstream_session_cookies(resp: &mut ResponseHeader, name: &str) {
             let _ = resp.append_header("set-cookie", v);
         }
     }
-}
-
-fn error_code(reply: &Reply) -> Option<String> {
-    if reply.status < 400 {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&reply.body).ok()?;
-    v.get("error").and_then(|e| e.as_str()).map(str::to_owned)
 }
 
 /// Status codes as metric labels without allocating.

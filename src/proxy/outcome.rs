@@ -1,7 +1,7 @@
 //! The contract's outcome table (§4) as one function: why no token could be attached → the answer
 //! the client gets. Kept apart so that the table and its tests read side by side.
 
-use super::reply::Reply;
+use crate::http::{ErrorCode, Reply};
 use crate::tokens::broker::TokenError;
 use pingora::{ErrorSource, ErrorType};
 use serde_json::json;
@@ -9,24 +9,26 @@ use serde_json::json;
 pub fn reply_for(e: &TokenError) -> Reply {
     match e {
         TokenError::SessionExpired => {
-            Reply::error(401, "session_expired").with_header("www-authenticate", "Bearer")
+            Reply::error(401, ErrorCode::SessionExpired).with_header("www-authenticate", "Bearer")
         }
-        TokenError::Unavailable { retry_after } => Reply::error(503, "token_endpoint_unavailable")
-            .with_header("retry-after", retry_after.to_string()),
-        TokenError::Denied { code } => {
-            Reply::json(403, json!({ "error": "token_unavailable", "detail": code }))
+        TokenError::Unavailable { retry_after } => {
+            Reply::error(503, ErrorCode::TokenEndpointUnavailable)
+                .with_header("retry-after", retry_after.to_string())
         }
-        TokenError::InvalidResponse => Reply::error(502, "token_endpoint_invalid_response"),
-        TokenError::AudienceMismatch => Reply::json(
+        TokenError::Denied { code } => Reply::error_detail(403, ErrorCode::TokenUnavailable, code),
+        TokenError::InvalidResponse => Reply::error(502, ErrorCode::TokenEndpointInvalidResponse),
+        TokenError::AudienceMismatch => {
+            Reply::error_detail(403, ErrorCode::TokenUnavailable, "audience_mismatch")
+        }
+        TokenError::InsufficientScope { missing } => Reply::error_with(
             403,
-            json!({ "error": "token_unavailable", "detail": "audience_mismatch" }),
+            ErrorCode::InsufficientScope,
+            [("missing", json!(missing.to_string()))],
         ),
-        TokenError::InsufficientScope { missing } => Reply::json(
-            403,
-            json!({ "error": "insufficient_scope", "missing": missing.to_string() }),
-        ),
-        TokenError::StoreUnavailable => store_unavailable(),
-        TokenError::Busy => Reply::error(503, "session_busy").with_header("retry-after", "1"),
+        TokenError::StoreUnavailable => Reply::store_unavailable(),
+        TokenError::Busy => {
+            Reply::error(503, ErrorCode::SessionBusy).with_header("retry-after", "1")
+        }
     }
 }
 
@@ -38,24 +40,25 @@ pub fn proxy_failure(
     source: &ErrorSource,
 ) -> Option<(Reply, Option<&'static str>)> {
     use ErrorType::*;
-    let upstream = |status, code: &'static str| Some((Reply::error(status, code), Some(code)));
+    let upstream =
+        |status, code: ErrorCode| Some((Reply::error(status, code), Some(code.as_str())));
     if client_went_away(kind, source) {
         return None;
     }
     match (source, kind) {
         (_, HTTPStatus(status)) if (400..500).contains(status) => {
-            Some((Reply::error(*status, "bad_request"), None))
+            Some((Reply::error(*status, ErrorCode::BadRequest), None))
         }
         (
             ErrorSource::Upstream,
             ConnectTimedout | TLSHandshakeTimedout | ReadTimedout | WriteTimedout,
-        ) => upstream(504, "upstream_timeout"),
-        (ErrorSource::Upstream, _) => upstream(502, "upstream_unavailable"),
+        ) => upstream(504, ErrorCode::UpstreamTimeout),
+        (ErrorSource::Upstream, _) => upstream(502, ErrorCode::UpstreamUnavailable),
         (ErrorSource::Downstream, ReadTimedout) => {
-            Some((Reply::error(408, "request_timeout"), None))
+            Some((Reply::error(408, ErrorCode::RequestTimeout), None))
         }
-        (ErrorSource::Downstream, _) => Some((Reply::error(400, "bad_request"), None)),
-        _ => Some((Reply::error(500, "internal"), None)),
+        (ErrorSource::Downstream, _) => Some((Reply::error(400, ErrorCode::BadRequest), None)),
+        _ => Some((Reply::error(500, ErrorCode::Internal), None)),
     }
 }
 
@@ -72,11 +75,6 @@ pub fn client_went_away(kind: &ErrorType, source: &ErrorSource) -> bool {
                 | ErrorType::WriteError
                 | ErrorType::WriteTimedout
         )
-}
-
-/// Redis did not answer: the session cannot be read or written right now.
-pub fn store_unavailable() -> Reply {
-    Reply::error(503, "session_store_unavailable").with_header("retry-after", "2")
 }
 
 #[cfg(test)]

@@ -1,67 +1,8 @@
-//! Answers the gateway writes itself (errors, `/auth/*`), as plain values. Deciding the answer is
-//! pure (`Reply` is data); writing it to a pingora session is the one I/O function here.
+//! Writing a [`Reply`] (the gateway's own answer, decided elsewhere) to a pingora session.
 
-use bytes::Bytes;
+use crate::http::Reply;
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
-
-/// A complete response: status, headers and body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Bytes,
-}
-
-impl Reply {
-    /// A JSON answer; `no-store` because none of the gateway's own answers may be cached.
-    pub fn json(status: u16, body: serde_json::Value) -> Reply {
-        Reply {
-            status,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                ("cache-control", "no-store".into()),
-            ],
-            body: Bytes::from(body.to_string()),
-        }
-    }
-
-    /// `{"error": code}`.
-    pub fn error(status: u16, code: &str) -> Reply {
-        Reply::json(status, serde_json::json!({ "error": code }))
-    }
-
-    pub fn redirect(location: &str) -> Reply {
-        Reply {
-            status: 302,
-            headers: vec![
-                ("location", location.to_owned()),
-                ("cache-control", "no-store".into()),
-            ],
-            body: Bytes::new(),
-        }
-    }
-
-    pub fn text(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            headers: vec![("content-type", "text/plain; charset=utf-8".into())],
-            body: Bytes::from(body.to_owned()),
-        }
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    pub fn with_cookies(mut self, set_cookies: impl IntoIterator<Item = String>) -> Reply {
-        for c in set_cookies {
-            self.headers.push(("set-cookie", c));
-        }
-        self
-    }
-}
 
 /// Writes `reply` as an error answer when proxying failed; the connection is not kept alive.
 /// The caller (`fail_to_proxy`) first checks that no final response has begun: after one, pingora

@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod cookies;
+pub mod lifetime;
 pub mod model;
 pub mod opened;
 pub mod store;
