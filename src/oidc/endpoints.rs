@@ -11,7 +11,6 @@ use crate::proxy::session_cookie::{self, CookieSession};
 use crate::session::cookies::{self, CookieAttrs};
 use crate::session::model::{now, Session, TokenSet, User};
 use crate::session::store::{reference_purpose, StoreError};
-use crate::tokens::broker::record_ttl;
 use crate::tokens::response::{judge, Exchange};
 use pingora::proxy::Session as HttpSession;
 use serde_json::json;
@@ -309,7 +308,7 @@ async fn store_new_session(app: &App, loaded: &Loaded, session: &Session) -> Res
             Reply::error(502, ErrorCode::SessionTooLarge)
         }),
         Some(store) => {
-            let ttl = record_ttl(&loaded.lifetime, session, now());
+            let ttl = loaded.lifetime.record_ttl(session, now());
             if let Err(e) = store.save(&loaded.keys, session, ttl).await {
                 tracing::warn!(error = %e, "login: the session could not be stored");
                 return Err(Reply::store_unavailable());

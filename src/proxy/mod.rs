@@ -440,7 +440,7 @@ impl TokenGate {
                 if e == crate::tokens::broker::TokenError::SessionExpired {
                     ctx.clear_cookie = true;
                 }
-                let reply = outcome::reply_for(&e);
+                let reply = e.reply();
                 // A failure can still have changed the session (a rotated refresh token).
                 Some(reply.with_cookies(self.cookie_headers(ctx, loaded)))
             }

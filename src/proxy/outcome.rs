@@ -1,36 +1,8 @@
-//! The contract's outcome table (§4) as one function: why no token could be attached → the answer
-//! the client gets. Kept apart so that the table and its tests read side by side.
+//! Why proxying failed after the gateway decided to forward (pingora's `fail_to_proxy`), and
+//! whether the client is still there to hear it.
 
 use crate::http::{ErrorCode, Reply};
-use crate::tokens::broker::TokenError;
 use pingora::{ErrorSource, ErrorType};
-use serde_json::json;
-
-pub fn reply_for(e: &TokenError) -> Reply {
-    match e {
-        TokenError::SessionExpired => {
-            Reply::error(401, ErrorCode::SessionExpired).with_header("www-authenticate", "Bearer")
-        }
-        TokenError::Unavailable { retry_after } => {
-            Reply::error(503, ErrorCode::TokenEndpointUnavailable)
-                .with_header("retry-after", retry_after.to_string())
-        }
-        TokenError::Denied { code } => Reply::error_detail(403, ErrorCode::TokenUnavailable, code),
-        TokenError::InvalidResponse => Reply::error(502, ErrorCode::TokenEndpointInvalidResponse),
-        TokenError::AudienceMismatch => {
-            Reply::error_detail(403, ErrorCode::TokenUnavailable, "audience_mismatch")
-        }
-        TokenError::InsufficientScope { missing } => Reply::error_with(
-            403,
-            ErrorCode::InsufficientScope,
-            [("missing", json!(missing.to_string()))],
-        ),
-        TokenError::StoreUnavailable => Reply::store_unavailable(),
-        TokenError::Busy => {
-            Reply::error(503, ErrorCode::SessionBusy).with_header("retry-after", "1")
-        }
-    }
-}
 
 /// Why proxying failed after the gateway had decided to forward (pingora's `fail_to_proxy`) →
 /// the JSON answer, with the `kind` counted in `tokengate_upstream_errors_total` for upstream
@@ -80,17 +52,10 @@ pub fn client_went_away(kind: &ErrorType, source: &ErrorSource) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokens::scope::Scope;
+    use serde_json::json;
 
     fn body(r: &Reply) -> serde_json::Value {
         serde_json::from_slice(&r.body).unwrap()
-    }
-
-    fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
-        r.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
     }
 
     fn failure(kind: ErrorType, source: ErrorSource) -> Option<(u16, serde_json::Value)> {
@@ -151,58 +116,5 @@ mod tests {
             Some("upstream_unavailable")
         );
         assert_eq!(metric(InvalidHTTPHeader, ErrorSource::Downstream), None);
-    }
-
-    #[test]
-    fn each_row_of_the_table() {
-        let r = reply_for(&TokenError::SessionExpired);
-        assert_eq!(
-            (r.status, body(&r)),
-            (401, json!({"error": "session_expired"}))
-        );
-
-        let r = reply_for(&TokenError::Unavailable { retry_after: 7 });
-        assert_eq!(
-            (r.status, body(&r)),
-            (503, json!({"error": "token_endpoint_unavailable"}))
-        );
-        assert_eq!(header(&r, "retry-after"), Some("7"));
-
-        let r = reply_for(&TokenError::Denied {
-            code: "invalid_scope".into(),
-        });
-        assert_eq!(
-            (r.status, body(&r)),
-            (
-                403,
-                json!({"error": "token_unavailable", "detail": "invalid_scope"})
-            )
-        );
-
-        let r = reply_for(&TokenError::InvalidResponse);
-        assert_eq!(
-            (r.status, body(&r)),
-            (502, json!({"error": "token_endpoint_invalid_response"}))
-        );
-
-        let r = reply_for(&TokenError::AudienceMismatch);
-        assert_eq!(
-            (r.status, body(&r)),
-            (
-                403,
-                json!({"error": "token_unavailable", "detail": "audience_mismatch"})
-            )
-        );
-
-        let r = reply_for(&TokenError::InsufficientScope {
-            missing: Scope::parse("b a"),
-        });
-        assert_eq!(
-            (r.status, body(&r)),
-            (
-                403,
-                json!({"error": "insufficient_scope", "missing": "a b"})
-            )
-        );
     }
 }

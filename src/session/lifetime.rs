@@ -41,4 +41,15 @@ impl Lifetime {
             .saturating_add(self.absolute.as_secs())
             .saturating_sub(now)
     }
+
+    /// How long a Redis record lives from `now`: to the end of the absolute lifetime, or sooner
+    /// by the idle timeout.
+    pub fn record_ttl(&self, s: &Session, now: UnixSeconds) -> Duration {
+        let absolute = self.max_age(s, now);
+        let secs = match self.idle {
+            Some(idle) => absolute.min(idle.as_secs()),
+            None => absolute,
+        };
+        Duration::from_secs(secs.max(1))
+    }
 }

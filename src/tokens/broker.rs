@@ -23,6 +23,7 @@
 
 use super::cache::{self, Selection};
 use super::client::{ExchangeReport, TokenClient};
+pub use super::error::TokenError;
 use super::response::Exchange;
 use super::scope::Scope;
 use crate::config::ProviderConfig;
@@ -92,44 +93,6 @@ impl Decision {
             Decision::Hit => "hit",
             Decision::Coalesced => "coalesced",
             Decision::Refreshed => "refreshed",
-        }
-    }
-}
-
-/// Why no token could be attached; each maps to one row of the contract's outcome table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    /// `invalid_grant`, or no refresh token to exchange: the session is over.
-    SessionExpired,
-    Unavailable {
-        retry_after: u64,
-    },
-    Denied {
-        code: String,
-    },
-    InvalidResponse,
-    AudienceMismatch,
-    InsufficientScope {
-        missing: Scope,
-    },
-    /// Redis did not answer.
-    StoreUnavailable,
-    /// Another replica held the session's refresh lock for longer than a request may wait.
-    Busy,
-}
-
-impl TokenError {
-    /// The metric label and log code.
-    pub fn code(&self) -> &str {
-        match self {
-            TokenError::SessionExpired => "session_expired",
-            TokenError::Unavailable { .. } => "token_endpoint_unavailable",
-            TokenError::Denied { .. } => "token_unavailable",
-            TokenError::InvalidResponse => "token_endpoint_invalid_response",
-            TokenError::AudienceMismatch => "audience_mismatch",
-            TokenError::InsufficientScope { .. } => "insufficient_scope",
-            TokenError::StoreUnavailable => "session_store_unavailable",
-            TokenError::Busy => "session_busy",
         }
     }
 }
@@ -345,7 +308,7 @@ impl Broker {
                     return Ok(());
                 }
                 store
-                    .touch(&view.session, record_ttl(lifetime, &view.session, t))
+                    .touch(&view.session, lifetime.record_ttl(&view.session, t))
                     .await?;
                 self.touched.insert(view.session.sid.clone(), ());
                 Ok(())
@@ -554,7 +517,7 @@ impl Broker {
         // exchange) holds the newest refresh token: store it now, and work from it.
         let session = match slot.current() {
             SlotState::Live(unsaved) if unsaved.version > stored.version => {
-                let ttl = record_ttl(settings.lifetime, &unsaved, now());
+                let ttl = settings.lifetime.record_ttl(&unsaved, now());
                 if store.save(settings.keys, &unsaved, ttl).await.is_err() {
                     return Err(TokenError::StoreUnavailable);
                 }
@@ -589,7 +552,7 @@ impl Broker {
                 }
             }
             Next::Version(next) => {
-                let ttl = record_ttl(settings.lifetime, &next, now());
+                let ttl = settings.lifetime.record_ttl(&next, now());
                 // The new version must be stored before the lock is released: a rotated
                 // refresh token that is lost makes the next exchange a reuse.
                 let mut saved = store.save(settings.keys, &next, ttl).await;
@@ -967,17 +930,6 @@ enum Next {
     Version(Box<Session>),
     /// The provider ended the session.
     Ended,
-}
-
-/// How long a Redis record lives from `now`: to the end of the absolute lifetime, or sooner by
-/// the idle timeout.
-pub fn record_ttl(lifetime: &Lifetime, s: &Session, now: u64) -> Duration {
-    let absolute = lifetime.max_age(s, now);
-    let secs = match lifetime.idle {
-        Some(idle) => absolute.min(idle.as_secs()),
-        None => absolute,
-    };
-    Duration::from_secs(secs.max(1))
 }
 
 /// Takes the session's Redis lock, waiting (bounded) while another replica holds it.

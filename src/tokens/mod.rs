@@ -5,5 +5,6 @@
 pub mod broker;
 pub mod cache;
 pub mod client;
+pub mod error;
 pub mod response;
 pub mod scope;
