@@ -9,8 +9,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::sync::Arc;
+use tokengate::discovery::Discovery;
 use tokengate::metrics::Metrics;
-use tokengate::oidc::discovery::Discovery;
 use tokengate::session::model::{now, Session, TokenSet, User};
 use tokengate::tokens::broker::Broker;
 use tokengate::tokens::client::TokenClient;

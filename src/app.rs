@@ -2,8 +2,8 @@
 //! what lives for the whole process (`App`: the token broker, the HTTP client, metrics).
 
 use crate::config::{Config, StoreKind};
+use crate::discovery::Discovery;
 use crate::metrics::Metrics;
-use crate::oidc::discovery::Discovery;
 use crate::oidc::id_token::Jwks;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;

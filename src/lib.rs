@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod discovery;
 pub mod http;
 pub mod jwt_crypto;
 pub mod logging;
@@ -18,6 +19,7 @@ pub mod path;
 pub mod proxy;
 pub mod reload;
 pub mod routing;
+pub mod scope;
 pub mod server;
 pub mod session;
 pub mod shutdown;

@@ -5,7 +5,7 @@
 //! makes every rule testable on its own.
 
 use super::model::{Secret, Upstream};
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;

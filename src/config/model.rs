@@ -2,7 +2,7 @@
 //! file format (`config::load` walks the YAML, checks every field and builds these), so the rest
 //! of the code never sees a raw string where a URL, a duration or a key is meant.
 
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use std::net::SocketAddr;
 use std::time::Duration;
 use url::Url;

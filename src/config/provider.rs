@@ -7,7 +7,7 @@ use super::read;
 use super::section::section;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use std::time::Duration;
 
 const CLIENT_AUTH: &[(&str, ClientAuth)] = &[

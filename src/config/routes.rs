@@ -10,7 +10,7 @@ use super::read;
 use super::section::section;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use std::collections::HashMap;
 
 const AUTH: &[(&str, AuthMode)] = &[

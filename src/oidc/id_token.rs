@@ -132,7 +132,7 @@ impl Jwks {
         if !resp.status().is_success() {
             return Err(IdTokenError::Jwks(format!("HTTP {}", resp.status())));
         }
-        let body = crate::tokens::client::read_bounded(resp, 256 * 1024)
+        let body = crate::http::outbound::read_bounded(resp, 256 * 1024)
             .await
             .map_err(|e| IdTokenError::Jwks(e.to_string()))?;
         let set: JwkSet = serde_json::from_slice(&body)

@@ -2,7 +2,6 @@
 //! `/auth/*` endpoints (login, callback, logout, session).
 
 pub mod backchannel;
-pub mod discovery;
 pub mod endpoints;
 pub mod id_token;
 pub mod login;

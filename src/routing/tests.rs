@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::{AuthMode, Upstream};
 use crate::path::normalize_path;
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 
 fn route(name: &str, prefix: &str, host: Option<&str>) -> RouteConfig {
     RouteConfig {

@@ -1,8 +1,8 @@
 //! Tests of the codec: fixed cases for each error, and properties over arbitrary input.
 
 use super::*;
+use crate::scope::Scope;
 use crate::session::model::{TokenSet, User};
-use crate::tokens::scope::Scope;
 use proptest::prelude::*;
 
 const KEY_A: [u8; 32] = [0xa1; 32];

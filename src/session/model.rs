@@ -1,7 +1,7 @@
 //! What a session holds. This is the plaintext that the codec seals into the cookie (or into the
 //! Redis record), so field names are short: every byte counts against the 4000-byte cookie limit.
 
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 
 /// Seconds since the Unix epoch. Sessions and tokens only need second precision.

@@ -7,4 +7,5 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod response;
-pub mod scope;
+/// Scopes are shared with `config` and `session`, so they live below all three.
+pub use crate::scope;

@@ -9,7 +9,7 @@ mod valid;
 
 use super::{check_str, load_file, parse_str, Config, ConfigErrors};
 use crate::config::model::{AuthMode, ClientAuth, ResourceParam, RouteConfig, StoreKind, Upstream};
-use crate::tokens::scope::Scope;
+use crate::scope::Scope;
 use std::time::Duration;
 
 /// 32 bytes (0..32) in base64url without padding.

@@ -112,7 +112,7 @@ impl Discovery {
                 resp.status()
             )));
         }
-        let body = crate::tokens::client::read_bounded(resp, 256 * 1024)
+        let body = crate::http::outbound::read_bounded(resp, 256 * 1024)
             .await
             .map_err(|e| DiscoveryError::Fetch(format!("GET {url}: {e}")))?;
         let meta: ProviderMetadata = serde_json::from_slice(&body)
