@@ -3,7 +3,8 @@
 //! a browser app holds (a login token, then one per API it calls).
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use tokengate::session::codec::{split_chunks, KeyRing};
+use tokengate::session::codec::KeyRing;
+use tokengate::session::cookie::chunks::split_chunks;
 use tokengate::session::model::{Session, TokenSet, User};
 use tokengate::tokens::scope::Scope;
 

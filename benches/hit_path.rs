@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokengate::discovery::Discovery;
 use tokengate::metrics::Metrics;
-use tokengate::proxy::session_cookie::{self, CookieSession};
-use tokengate::session::codec::{chunk_name, split_chunks, KeyRing};
+use tokengate::session::codec::KeyRing;
+use tokengate::session::cookie::chunks::{chunk_name, split_chunks};
+use tokengate::session::cookie::{CookieSession, SessionCookies};
 use tokengate::session::lifetime::Lifetime;
 use tokengate::session::model::{now, Session, TokenSet, User};
 use tokengate::session::opened::OpenedSessions;
@@ -80,6 +81,12 @@ fn hit_path(c: &mut Criterion) {
     );
     let broker = Broker::new(client, Arc::new(Metrics::new()), None);
     let scope = Scope::parse("read:orders");
+    let cookies = SessionCookies {
+        name: NAME.to_owned(),
+        secure: false,
+        reference: false,
+        max_chunks: 16,
+    };
     for extra in [0usize, 7] {
         let headers = cookie_header(&keys, extra);
         // A browser repeats its cookie: after its first request the session is already opened
@@ -93,9 +100,9 @@ fn hit_path(c: &mut Criterion) {
                 |b| {
                     b.iter(|| {
                         let t = now();
-                        let CookieSession::Valid { session, .. } = session_cookie::read(
-                            &headers, NAME, &keys, &opened, &lifetime, t, false,
-                        ) else {
+                        let CookieSession::Valid { session, .. } =
+                            cookies.reader(&keys, &opened, &lifetime).read(&headers, t)
+                        else {
                             panic!("the bench cookie opens");
                         };
                         let view = broker.resolve(session).expect("live");

@@ -7,6 +7,7 @@ use crate::metrics::Metrics;
 use crate::oidc::id_token::Jwks;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
+use crate::session::cookie::{SessionCookies, SessionReader};
 use crate::session::lifetime::Lifetime;
 use crate::session::opened::OpenedSessions;
 use crate::session::store::RedisStore;
@@ -26,9 +27,8 @@ pub struct Loaded {
     pub lifetime: Lifetime,
     pub policy: TokenPolicy,
     pub public_origin: String,
-    pub secure_cookies: bool,
-    /// `store: redis`: the cookie holds only a reference to the session.
-    pub reference_cookie: bool,
+    /// The session cookie's name and attributes (`Secure` exactly when `public_url` is https).
+    pub cookies: SessionCookies,
 }
 
 impl Loaded {
@@ -45,13 +45,25 @@ impl Loaded {
                 max_cached: config.tokens.max_cached,
             },
             public_origin: config.server.public_origin(),
-            secure_cookies: config.server.is_https(),
-            reference_cookie: config.session.store == StoreKind::Redis,
+            cookies: SessionCookies {
+                name: config.session.cookie_name.clone(),
+                secure: config.server.is_https(),
+                reference: config.session.store == StoreKind::Redis,
+                max_chunks: config.limits.max_cookie_chunks,
+            },
             keys,
             opened: OpenedSessions::new(),
             router,
             config,
         })
+    }
+}
+
+impl Loaded {
+    /// Reads a request's session cookie with this config's keys and rules.
+    pub fn session_reader(&self) -> SessionReader<'_> {
+        self.cookies
+            .reader(&self.keys, &self.opened, &self.lifetime)
     }
 }
 

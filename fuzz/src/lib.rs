@@ -14,9 +14,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::sync::OnceLock;
 use tokengate::path::{normalize_path, safe_return_to};
-use tokengate::proxy::session_cookie::{self, CookieSession};
-use tokengate::session::codec::{chunk_name, join_chunks, split_chunks, KeyRing};
-use tokengate::session::cookies;
+use tokengate::session::codec::KeyRing;
+use tokengate::session::cookie::chunks::{self, chunk_name, join_chunks, split_chunks};
+use tokengate::session::cookie::header;
+use tokengate::session::cookie::{CookieSession, SessionCookies};
 use tokengate::session::lifetime::Lifetime;
 use tokengate::session::model::{Session, TokenSet, User};
 use tokengate::session::opened::OpenedSessions;
@@ -146,11 +147,22 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
             headers.append(http::header::COOKIE, v);
         }
     }
-    let read = session_cookie::read(&headers, COOKIE, &f.ring, &f.opened, &LIFETIME, NOW, false);
+    let cookies = |reference| SessionCookies {
+        name: COOKIE.to_owned(),
+        secure: false,
+        reference,
+        // No cap: every chunk index the parser recognises is read.
+        max_chunks: chunks::MAX_CHUNK_INDEX,
+    };
+    let (as_session, as_redis) = (cookies(false), cookies(true));
+    let read = as_session
+        .reader(&f.ring, &f.opened, &LIFETIME)
+        .read(&headers, NOW);
     // Read as a Redis reference (`store: redis`), the same bytes never name a session: a
     // session cookie's purpose is not a reference's.
-    let as_reference =
-        session_cookie::read(&headers, COOKIE, &f.ring, &f.opened, &LIFETIME, NOW, true);
+    let as_reference = as_redis
+        .reader(&f.ring, &f.opened, &LIFETIME)
+        .read(&headers, NOW);
     assert!(
         !matches!(as_reference, CookieSession::Reference { .. }),
         "a session cookie was read as a reference"
@@ -158,7 +170,7 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
     assert_eq!(as_reference.chunks(), read.chunks());
     let chunks = read.chunks();
     assert!(chunks.windows(2).all(|w| w[0] < w[1]), "{chunks:?}");
-    assert!(chunks.iter().all(|&k| k <= cookies::MAX_CHUNK_INDEX));
+    assert!(chunks.iter().all(|&k| k <= chunks::MAX_CHUNK_INDEX));
     let texts: Vec<&str> = headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -168,7 +180,7 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
         // Authenticated encryption: the only session that can open is the one the key sealed,
         // and only from chunks that join to a value the key produced.
         assert!(**session == f.session, "forged session opened");
-        let pairs = texts.iter().flat_map(|t| cookies::parse_cookie_header(t));
+        let pairs = texts.iter().flat_map(|t| header::parse_cookie_header(t));
         let joined = join_chunks(COOKIE, pairs)
             .ok()
             .flatten()
@@ -180,10 +192,10 @@ fn check_cookie_headers(f: &Fixture, lines: Vec<&[u8]>) -> CookieSession {
     }
     // What goes upstream never carries a session chunk or a login-transaction cookie.
     for text in texts {
-        let drop = |n: &str| cookies::is_gateway_cookie(COOKIE, n);
-        if let Some(kept) = cookies::strip_cookies(text, drop) {
+        let drop = |n: &str| chunks::is_gateway_cookie(COOKIE, n);
+        if let Some(kept) = header::strip_cookies(text, drop) {
             assert!(
-                cookies::parse_cookie_header(&kept).all(|(n, _)| !drop(n)),
+                header::parse_cookie_header(&kept).all(|(n, _)| !drop(n)),
                 "session cookie left in {kept:?}"
             );
         }

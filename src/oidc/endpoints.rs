@@ -7,8 +7,8 @@ use super::login::{self, Transaction};
 use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Reply};
 use crate::path::safe_return_to;
-use crate::proxy::session_cookie::{self, CookieSession};
-use crate::session::cookies::{self, CookieAttrs};
+use crate::session::cookie::set_cookie::{self, CookieAttrs};
+use crate::session::cookie::{header, CookieSession};
 use crate::session::model::{now, Session, TokenSet, User};
 use crate::session::store::{reference_purpose, StoreError};
 use crate::tokens::response::{judge, Exchange};
@@ -49,17 +49,9 @@ async fn current_session(
     loaded: &Loaded,
     req: &HttpSession,
 ) -> Result<(Option<std::sync::Arc<Session>>, Vec<usize>), StoreError> {
-    let name = &loaded.config.session.cookie_name;
-    let read = session_cookie::read(
-        &req.req_header().headers,
-        name,
-        &loaded.keys,
-        &loaded.opened,
-        &loaded.lifetime,
-        now(),
-        loaded.reference_cookie,
-    );
-    let read = crate::proxy::limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
+    let read = loaded
+        .session_reader()
+        .read(&req.req_header().headers, now());
     let chunks = read.chunks().to_vec();
     let session = match read {
         CookieSession::Valid { session, .. } => app.broker.resolve(session).map(|v| v.session),
@@ -75,7 +67,6 @@ async fn current_session(
 
 /// `GET /auth/session`: who is logged in, never a token.
 async fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
-    let name = &loaded.config.session.cookie_name;
     let Ok(current) = current_session(app, loaded, req).await else {
         return Reply::store_unavailable();
     };
@@ -90,7 +81,7 @@ async fn session_info(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         ),
         (None, chunks) if chunks.is_empty() => Reply::json(401, json!({ "authenticated": false })),
         (None, chunks) => Reply::json(401, json!({ "authenticated": false }))
-            .with_cookies(session_cookie::clear(name, &chunks, loaded.secure_cookies)),
+            .with_cookies(loaded.cookies.clear(&chunks)),
     }
 }
 
@@ -112,11 +103,11 @@ async fn start_login(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let Ok(sealed) = loaded.keys.seal(&login::transaction_purpose(name), &plain) else {
         return Reply::error(500, ErrorCode::Internal);
     };
-    let cookie = cookies::set_cookie(
+    let cookie = set_cookie::set_cookie(
         &login::transaction_cookie_name(name, &tx.state),
         &sealed,
         &CookieAttrs {
-            secure: loaded.secure_cookies,
+            secure: loaded.cookies.secure,
             max_age: Some(login::TRANSACTION_TTL_SECS),
         },
     );
@@ -136,21 +127,14 @@ fn login_error(status: u16, code: ErrorCode, detail: Option<&str>, clear: Vec<St
 /// ID token and creates the session.
 async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     let name = &loaded.config.session.cookie_name;
-    let secure = loaded.secure_cookies;
+    let secure = loaded.cookies.secure;
     let Some(state) = query_param(req, "state").filter(|s| login::plausible_state(s)) else {
         return login_error(400, ErrorCode::InvalidState, None, Vec::new());
     };
     let tx_cookie = login::transaction_cookie_name(name, &state);
-    let clear_tx = vec![cookies::clear_cookie(&tx_cookie, secure)];
-    let tx: Option<Transaction> = req
-        .req_header()
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookies::parse_cookie_header)
-        .find(|(n, _)| *n == tx_cookie)
-        .and_then(|(_, v)| loaded.keys.open(&login::transaction_purpose(name), v).ok())
+    let clear_tx = vec![set_cookie::clear_cookie(&tx_cookie, secure)];
+    let tx: Option<Transaction> = header::find(&req.req_header().headers, &tx_cookie)
+        .and_then(|v| loaded.keys.open(&login::transaction_purpose(name), v).ok())
         .and_then(|plain| serde_json::from_slice(&plain).ok());
     let Some(tx) = tx.filter(|t| t.state == state && !t.expired(now())) else {
         return login_error(400, ErrorCode::InvalidState, None, clear_tx);
@@ -276,24 +260,10 @@ async fn callback(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
         Ok(s) => s,
         Err(reply) => return reply.with_cookies(clear_tx),
     };
-    let previous = session_cookie::read(
-        &req.req_header().headers,
-        name,
-        &loaded.keys,
-        &loaded.opened,
-        &loaded.lifetime,
-        t,
-        loaded.reference_cookie,
-    )
-    .chunks()
-    .to_vec();
-    let mut set = session_cookie::write(
-        name,
-        &sealed,
-        &previous,
-        secure,
-        loaded.lifetime.max_age(&session, t),
-    );
+    let previous = loaded.cookies.present(&req.req_header().headers);
+    let mut set = loaded
+        .cookies
+        .write(&sealed, &previous, loaded.lifetime.max_age(&session, t));
     set.extend(clear_tx);
     Reply::redirect(&tx.return_to).with_cookies(set)
 }
@@ -324,7 +294,6 @@ async fn store_new_session(app: &App, loaded: &Loaded, session: &Session) -> Res
 /// `GET|POST /auth/logout`: revoke the refresh token (when the provider can), forget the session,
 /// clear the cookie, and send the browser to the provider's logout.
 async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
-    let name = &loaded.config.session.cookie_name;
     let Ok((session, chunks)) = current_session(app, loaded, req).await else {
         return Reply::store_unavailable();
     };
@@ -387,11 +356,7 @@ async fn logout(app: &App, loaded: &Loaded, req: &HttpSession) -> Reply {
     if !clear.contains(&0) {
         clear.push(0);
     }
-    Reply::redirect(&location).with_cookies(session_cookie::clear(
-        name,
-        &clear,
-        loaded.secure_cookies,
-    ))
+    Reply::redirect(&location).with_cookies(loaded.cookies.clear(&clear))
 }
 
 /// Provider error codes are echoed in `detail`; only plain codes pass.

@@ -1,7 +1,7 @@
-//! The request the upstream receives (contract §4 step 4): the normalised path, the Bearer token
+//! The request the upstream receives (`docs/reference.md#proxying-a-request`): the normalised path, the Bearer token
 //! in place of anything the client sent, no session cookie, and `X-Forwarded-*`.
 
-use crate::session::cookies;
+use crate::session::cookie::{chunks, header};
 use pingora::http::RequestHeader;
 use std::borrow::Cow;
 
@@ -70,8 +70,8 @@ fn strip_session_cookies(req: &mut RequestHeader, name: &str) -> pingora::Result
     let mut kept = Vec::new();
     for value in req.headers.get_all(http::header::COOKIE) {
         let text = header_text(value.as_bytes());
-        kept.push(cookies::strip_cookies(&text, |n| {
-            cookies::is_gateway_cookie(name, n)
+        kept.push(header::strip_cookies(&text, |n| {
+            chunks::is_gateway_cookie(name, n)
         }));
     }
     if kept.is_empty() {

@@ -13,7 +13,6 @@
 //! * [`screen`], the first call of `request_filter`: `400 bad_request` for framing and `Host`
 //!   problems (RFC 9112 §3.2 and §6.1), `431` for a head or `Cookie` over the configured size
 //!   (clearing the session's chunks when the cookies are too large), and the body read timeout.
-//! * [`cap_chunks`]: more session chunks than allowed is no session (contract §4 step 1).
 //! * [`proxy_service`]: the proxy service behind a *total* deadline for each request header,
 //!   which also ends idle keep-alive connections.
 //! * [`upstream_timeouts`]: connect, read and write timeouts on every upstream peer.
@@ -21,9 +20,7 @@
 use crate::app::{App, Loaded};
 use crate::config::LimitsConfig;
 use crate::http::{ErrorCode, Reply};
-use crate::proxy::session_cookie::{self, CookieSession};
 use crate::proxy::TokenGate;
-use crate::session::cookies;
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream};
 use pingora::http::RequestHeader;
@@ -140,19 +137,6 @@ pub fn cookie_bytes(headers: &http::HeaderMap) -> usize {
         .fold(0, usize::saturating_add)
 }
 
-/// A session cookie in more chunks than `max` is no session (and is cleared, like any unusable
-/// cookie), however the chunks would have decrypted: reading them would be work a client chose.
-pub fn cap_chunks(read: CookieSession, max: usize) -> CookieSession {
-    if read.chunks().len() <= max {
-        return read;
-    }
-    let chunks = read.chunks().to_vec();
-    CookieSession::Unusable {
-        reason: "too_many_chunks",
-        chunks,
-    }
-}
-
 /// The first step of `request_filter`: ends the header deadline, applies the body timeout, and
 /// refuses a request that breaks a limit. `Some` is the whole answer; the connection is then
 /// closed, since an unread body cannot be told apart from the next request.
@@ -171,28 +155,13 @@ pub fn screen(session: &mut Session, loaded: &Loaded) -> Option<Reply> {
     if refusal == Refusal::CookieTooLarge {
         // The browser sends the same cookies with every request: without this it would get a
         // 431 for ever. Clearing the session's own chunks is the part the gateway can undo.
-        let name = &loaded.config.session.cookie_name;
-        let chunks = session_chunks(&req.headers, name);
+        let chunks = loaded.cookies.present(&req.headers);
         if !chunks.is_empty() {
-            reply = reply.with_cookies(session_cookie::clear(name, &chunks, loaded.secure_cookies));
+            reply = reply.with_cookies(loaded.cookies.clear(&chunks));
         }
     }
     session.set_keepalive(None);
     Some(reply)
-}
-
-/// The chunk indices of session cookie `name` among all `Cookie` fields, sorted, once each.
-pub fn session_chunks(headers: &http::HeaderMap, name: &str) -> Vec<usize> {
-    let mut chunks: Vec<usize> = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookies::parse_cookie_header)
-        .filter_map(|(n, _)| cookies::chunk_index(name, n))
-        .collect();
-    chunks.sort_unstable();
-    chunks.dedup();
-    chunks
 }
 
 /// Connect (TCP and TLS), read and write timeouts for one upstream peer. pingora's defaults are

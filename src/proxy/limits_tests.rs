@@ -1,5 +1,4 @@
 use super::*;
-use crate::session::model::{Session, User};
 use std::time::Duration;
 
 fn limits() -> LimitsConfig {
@@ -194,32 +193,6 @@ fn refusals_answer_with_the_documented_status_and_body() {
     );
 }
 
-fn valid(chunks: Vec<usize>) -> CookieSession {
-    CookieSession::Valid {
-        session: std::sync::Arc::new(Session::new(User::default(), 1)),
-        chunks,
-    }
-}
-
-#[test]
-fn more_chunks_than_allowed_is_an_unusable_cookie() {
-    match cap_chunks(valid(vec![0, 1, 2]), 2) {
-        CookieSession::Unusable { reason, chunks } => {
-            assert_eq!(reason, "too_many_chunks");
-            assert_eq!(chunks, vec![0, 1, 2]);
-        }
-        other => panic!("expected unusable, got {other:?}"),
-    }
-    assert!(matches!(
-        cap_chunks(valid(vec![0, 1, 2]), 3),
-        CookieSession::Valid { .. }
-    ));
-    assert!(matches!(
-        cap_chunks(CookieSession::Absent, 1),
-        CookieSession::Absent
-    ));
-}
-
 #[test]
 fn upstream_peers_get_every_timeout() {
     let mut options = PeerOptions::new();
@@ -249,14 +222,4 @@ async fn the_header_flag_is_set_only_inside_a_deadline_scope() {
         .scope(done.clone(), async { header_complete() })
         .await;
     assert!(done.load(Ordering::Acquire));
-}
-
-#[test]
-fn session_chunks_are_found_in_every_cookie_field() {
-    let req = http11(&[
-        ("cookie", "tg.2=c; other=1; tg=a"),
-        ("cookie", "tg.1=b; tg.2=again; tgx=1; tg.01=no"),
-    ]);
-    assert_eq!(session_chunks(&req.headers, "tg"), vec![0, 1, 2]);
-    assert!(session_chunks(&http11(&[("cookie", "a=1")]).headers, "tg").is_empty());
 }

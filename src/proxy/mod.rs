@@ -20,20 +20,19 @@ pub mod forward;
 pub mod limits;
 pub mod outcome;
 pub mod reply;
-pub mod session_cookie;
 
 use crate::app::{App, Loaded};
 use crate::config::AuthMode;
 use crate::http::{ErrorCode, Reply};
 use crate::path::normalize_path;
 use crate::routing::is_gateway_path;
+use crate::session::cookie::CookieSession;
 use crate::session::model::now;
 use crate::tokens::broker::{CookieUpdate, Decision, SessionView, Settings, TokenNeed};
 use async_trait::async_trait;
 use pingora::http::ResponseHeader;
 use pingora::prelude::HttpPeer;
 use pingora::proxy::{ProxyHttp, Session};
-use session_cookie::CookieSession;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -111,11 +110,7 @@ impl ProxyHttp for TokenGate {
                     ctx.error = reply.code;
                 }
                 if ctx.clear_cookie {
-                    reply = reply.with_cookies(session_cookie::clear(
-                        &loaded.config.session.cookie_name,
-                        &ctx.cookie_chunks,
-                        loaded.secure_cookies,
-                    ));
+                    reply = reply.with_cookies(loaded.cookies.clear(&ctx.cookie_chunks));
                 }
                 reply::write(session, reply).await?;
                 Ok(true)
@@ -176,7 +171,7 @@ impl ProxyHttp for TokenGate {
                 bearer: ctx.token.as_deref(),
                 session_cookie: &loaded.config.session.cookie_name,
                 client_ip,
-                proto: if loaded.secure_cookies {
+                proto: if loaded.cookies.secure {
                     "https"
                 } else {
                     "http"
@@ -335,17 +330,9 @@ impl TokenGate {
         }
 
         let t = now();
-        let cookie_name = &loaded.config.session.cookie_name;
-        let read = session_cookie::read(
-            &session.req_header().headers,
-            cookie_name,
-            &loaded.keys,
-            &loaded.opened,
-            &loaded.lifetime,
-            t,
-            loaded.reference_cookie,
-        );
-        let read = limits::cap_chunks(read, loaded.config.limits.max_cookie_chunks);
+        let read = loaded
+            .session_reader()
+            .read(&session.req_header().headers, t);
         ctx.cookie_chunks = read.chunks().to_vec();
         let view = match read {
             CookieSession::Valid { session: s, .. } => self.app.broker.resolve(s),
@@ -450,7 +437,6 @@ impl TokenGate {
     /// `Set-Cookie` values for the response: the latest session when it changed, or clearing.
     fn cookie_headers(&self, ctx: &mut RequestCtx, loaded: &Loaded) -> Vec<String> {
         let name = &loaded.config.session.cookie_name;
-        let secure = loaded.secure_cookies;
         let update = match &ctx.view {
             Some(view) => self
                 .app
@@ -465,15 +451,15 @@ impl TokenGate {
                     .as_ref()
                     .map(|v| loaded.lifetime.max_age(&v.session, now()))
                     .unwrap_or(0);
-                session_cookie::write(name, &sealed, &ctx.cookie_chunks, secure, max_age)
+                loaded.cookies.write(&sealed, &ctx.cookie_chunks, max_age)
             }
             CookieUpdate::Clear => {
                 ctx.clear_cookie = false;
-                session_cookie::clear(name, &ctx.cookie_chunks, secure)
+                loaded.cookies.clear(&ctx.cookie_chunks)
             }
             CookieUpdate::Unchanged if ctx.clear_cookie => {
                 ctx.clear_cookie = false;
-                session_cookie::clear(name, &ctx.cookie_chunks, secure)
+                loaded.cookies.clear(&ctx.cookie_chunks)
             }
             CookieUpdate::Unchanged => Vec::new(),
         }
@@ -496,7 +482,7 @@ fn drop_upstream_session_cookies(resp: &mut ResponseHeader, name: &str) {
     let bad = |v: &http::HeaderValue| {
         let text = String::from_utf8_lossy(v.as_bytes());
         let cookie_name = text.split('=').next().unwrap_or("").trim().to_owned();
-        crate::session::cookies::is_gateway_cookie(name, &cookie_name)
+        crate::session::cookie::chunks::is_gateway_cookie(name, &cookie_name)
     };
     if values.iter().any(bad) {
         resp.remove_header("set-cookie");

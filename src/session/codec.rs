@@ -20,9 +20,8 @@
 //!   number of cookies one key will ever seal.
 //!
 //! A sealed value longer than one cookie is split into chunks `NAME`, `NAME.1`, `NAME.2`, ...
-//! (CONTRACT §6); [`split_chunks`] and [`join_chunks`] do that on the opaque string.
+//! (`docs/reference.md#session-size`); `session::cookie::chunks` does that on the opaque string.
 
-use super::cookies::chunk_index;
 use super::model::Session;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -33,7 +32,7 @@ use std::fmt;
 
 /// The format version this code writes and the only one it reads.
 pub const VERSION: u8 = 1;
-/// The most bytes one cookie value may hold (CONTRACT §6); browsers cap a whole cookie near 4096.
+/// The most bytes one cookie value may hold (`docs/reference.md#session-size`); browsers cap a whole cookie near 4096.
 pub const MAX_COOKIE_VALUE: usize = 4000;
 /// The most chunks a session may be split into; more is refused rather than read, so a client
 /// cannot make the gateway concatenate and decrypt an unbounded header.
@@ -235,69 +234,6 @@ fn aad(key_id: KeyId, purpose: &str) -> Vec<u8> {
 /// Length of unpadded base64 for `n` bytes.
 fn base64_len(n: usize) -> usize {
     n.saturating_mul(4).div_ceil(3)
-}
-
-/// Cuts a sealed value into cookie-sized pieces of at most [`MAX_COOKIE_VALUE`] bytes. An empty
-/// value gives one empty piece, so that chunk 0 (`NAME`) always exists. Sealed values are ASCII;
-/// other text is still cut only at character boundaries.
-pub fn split_chunks(value: &str) -> Vec<&str> {
-    let mut chunks = Vec::with_capacity(value.len() / MAX_COOKIE_VALUE + 1);
-    let mut rest = value;
-    loop {
-        if rest.len() <= MAX_COOKIE_VALUE {
-            chunks.push(rest);
-            return chunks;
-        }
-        let mut cut = MAX_COOKIE_VALUE;
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        match rest.split_at_checked(cut) {
-            Some((head, tail)) => {
-                chunks.push(head);
-                rest = tail;
-            }
-            // Unreachable: `cut` is a char boundary within `rest`.
-            None => {
-                chunks.push(rest);
-                return chunks;
-            }
-        }
-    }
-}
-
-/// The cookie name of chunk `k`: `NAME` for 0, `NAME.k` after.
-pub fn chunk_name(base: &str, k: usize) -> String {
-    if k == 0 {
-        base.to_owned()
-    } else {
-        format!("{base}.{k}")
-    }
-}
-
-/// Reassembles a chunked value from the request's `(name, value)` cookie pairs. `None` when chunk
-/// 0 is absent. Chunks are read from 0 up to the first missing index (a gap ends the value, as a
-/// browser that dropped a chunk leaves a value that will fail to open anyway). When one chunk
-/// name occurs twice (cookies for two paths), the first occurrence wins, as browsers send the
-/// most specific path first. More than [`MAX_CHUNKS`] chunks is [`CodecError::TooLarge`].
-pub fn join_chunks<'a>(
-    base: &str,
-    cookies: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<Option<String>, CodecError> {
-    let mut slots: [Option<&str>; MAX_CHUNKS + 1] = [None; MAX_CHUNKS + 1];
-    for (name, value) in cookies {
-        if let Some(slot) = chunk_index(base, name).and_then(|k| slots.get_mut(k)) {
-            slot.get_or_insert(value);
-        }
-    }
-    let present: Vec<&str> = slots.iter().map_while(|s| *s).collect();
-    if present.is_empty() {
-        return Ok(None);
-    }
-    if present.len() > MAX_CHUNKS {
-        return Err(CodecError::TooLarge);
-    }
-    Ok(Some(present.concat()))
 }
 
 /// A fresh random 32-byte key for `session.keys`, base64url without padding (`tokengate keygen`).

@@ -164,81 +164,6 @@ fn seal_refuses_what_open_would_refuse() {
     assert_eq!(ring.seal("tg", &too_big), Err(CodecError::TooLarge));
 }
 
-#[test]
-fn split_sizes() {
-    assert_eq!(split_chunks(""), vec![""]);
-    let value = "x".repeat(8001);
-    let lens: Vec<_> = split_chunks(&value).iter().map(|c| c.len()).collect();
-    assert_eq!(lens, vec![4000, 4000, 1]);
-    assert_eq!(split_chunks(&"y".repeat(4000)).len(), 1);
-}
-
-#[test]
-fn split_respects_char_boundaries() {
-    let value = format!("{}é{}", "a".repeat(3999), "b".repeat(10));
-    let chunks = split_chunks(&value);
-    assert_eq!(
-        chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
-        vec![3999, 12]
-    );
-    assert_eq!(chunks.concat(), value);
-}
-
-#[test]
-fn chunk_names() {
-    assert_eq!(chunk_name("tg", 0), "tg");
-    assert_eq!(chunk_name("tg", 3), "tg.3");
-}
-
-#[test]
-fn join_finds_chunks_in_any_order_among_other_cookies() {
-    let cookies = [
-        ("a", "1"),
-        ("tg.2", "C"),
-        ("tg", "A"),
-        ("tgx", "no"),
-        ("tg.1", "B"),
-    ];
-    assert_eq!(
-        join_chunks("tg", cookies.into_iter()),
-        Ok(Some("ABC".into()))
-    );
-}
-
-#[test]
-fn join_without_chunk_zero_is_none() {
-    let cookies = [("a", "1"), ("tg.1", "B")];
-    assert_eq!(join_chunks("tg", cookies.into_iter()), Ok(None));
-    assert_eq!(join_chunks("tg", std::iter::empty()), Ok(None));
-}
-
-#[test]
-fn join_stops_at_a_gap() {
-    let cookies = [("tg", "A"), ("tg.2", "C"), ("tg.3", "D")];
-    assert_eq!(join_chunks("tg", cookies.into_iter()), Ok(Some("A".into())));
-}
-
-#[test]
-fn join_uses_the_first_of_duplicate_names() {
-    let cookies = [("tg", "new"), ("tg", "old"), ("tg.1", "1"), ("tg.1", "x")];
-    assert_eq!(
-        join_chunks("tg", cookies.into_iter()),
-        Ok(Some("new1".into()))
-    );
-}
-
-#[test]
-fn join_refuses_more_than_max_chunks() {
-    let names: Vec<String> = (0..=MAX_CHUNKS).map(|k| chunk_name("tg", k)).collect();
-    let at_limit = names[..MAX_CHUNKS].iter().map(|n| (n.as_str(), "v"));
-    assert_eq!(
-        join_chunks("tg", at_limit).map(|v| v.map(|s| s.len())),
-        Ok(Some(MAX_CHUNKS))
-    );
-    let over = names.iter().map(|n| (n.as_str(), "v"));
-    assert_eq!(join_chunks("tg", over), Err(CodecError::TooLarge));
-}
-
 const BASE64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 proptest! {
@@ -294,19 +219,5 @@ proptest! {
         let input = URL_SAFE_NO_PAD.encode(bytes);
         prop_assert!(ring.open("tg", &input).is_err());
         prop_assert!(ring.open_session("tg", &input).is_err());
-    }
-
-    #[test]
-    fn split_join_round_trips(
-        bytes in (0usize..20000).prop_flat_map(|len| prop::collection::vec(prop::sample::select(BASE64URL), len))
-    ) {
-        let len = bytes.len();
-        let value = String::from_utf8(bytes).unwrap_or_default();
-        let chunks = split_chunks(&value);
-        prop_assert!(chunks.iter().all(|c| c.len() <= MAX_COOKIE_VALUE));
-        prop_assert_eq!(chunks.len(), len.div_ceil(MAX_COOKIE_VALUE).max(1));
-        let names: Vec<String> = (0..chunks.len()).map(|k| chunk_name("tg", k)).collect();
-        let cookies = names.iter().map(String::as_str).zip(chunks.iter().copied());
-        prop_assert_eq!(join_chunks("tg", cookies), Ok(Some(value)));
     }
 }

@@ -1,9 +1,9 @@
-//! Sessions: what they hold (`model`), how they are sealed into cookies (`codec`), and how the
-//! `Cookie` / `Set-Cookie` headers carrying them are read and written (`cookies`), and the sessions
-//! already opened (`opened`).
+//! Sessions: what they hold (`model`), how long they live (`lifetime`), how they are sealed
+//! (`codec`, pure), how the cookies carrying them are read and written (`cookie`), the sessions
+//! already opened (`opened`), and the Redis store (`store`).
 
 pub mod codec;
-pub mod cookies;
+pub mod cookie;
 pub mod lifetime;
 pub mod model;
 pub mod opened;

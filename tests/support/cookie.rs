@@ -5,7 +5,8 @@
 use super::{COOKIE, LOGIN_AUDIENCE, LOGIN_SCOPE};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tokengate::session::codec::{chunk_name, join_chunks, split_chunks, KeyRing};
+use tokengate::session::codec::KeyRing;
+use tokengate::session::cookie::chunks::{chunk_name, join_chunks, split_chunks};
 use tokengate::session::model::{now, Session, TokenSet, User};
 use tokengate::tokens::scope::Scope;
 
