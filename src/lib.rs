@@ -1,10 +1,45 @@
 //! tokengate: a backend-for-frontend gateway. The browser holds only an encrypted session cookie;
 //! the gateway turns it into a per-route access token (one refresh token, many audiences) and
-//! forwards the request with `Authorization: Bearer`.
+//! forwards the request with `Authorization: Bearer` (`docs/reference.md`).
 //!
-//! The crate is split so that every decision is a pure function with unit tests (`routing`,
-//! `session::codec`, `tokens::scope`, `tokens::cache`, `tokens::response`), and I/O lives at the
-//! edges (`tokens::client`, `oidc`, `proxy`, `admin`).
+//! # A request's path through the modules
+//!
+//! `proxy/` (the pingora adapter) runs `pipeline::run` from its `request_filter`; each step is
+//! one file of `pipeline/` and returns "continue" or a `Reply`:
+//!
+//! ```text
+//!  1 screen     pipeline/screen.rs     head framing, Host and sizes (limits:)
+//!  2 normalize  pipeline/normalize.rs  path.rs: one canonical path
+//!  3 gateway    pipeline/gateway.rs    /auth/* → oidc/ (login, callback/, logout, session_info,
+//!                                      backchannel)
+//!  4 route      pipeline/route.rs      routing.rs: the route for host and path
+//!  5 session    pipeline/session.rs    session/cookie/ reads the cookie, tokens/broker the latest
+//!  6 csrf       pipeline/csrf.rs       the origin rule for unsafe methods
+//!  7 policy     pipeline/policy.rs     (empty: access policy goes here)
+//!  8 idle       pipeline/idle.rs       session/lifetime.rs: extend the idle timeout
+//!  9 token      pipeline/token.rs      tokens/broker: cache hit, or one exchange per session;
+//!                                      tokens/error.rs: the outcome table
+//! 10 upstream   pipeline/upstream.rs   target, authority, X-Forwarded-* (applied by
+//!                                      proxy/forward.rs)
+//!    respond    pipeline/respond.rs    Set-Cookie from the session's latest state
+//! ```
+//!
+//! # Modules, from the bottom up
+//!
+//! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`; `scope`:
+//!   OAuth scopes; `discovery`: the provider's metadata.
+//! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching.
+//! * `session`: model, lifetime, codec (pure seal/open), cookie (headers, chunks), opened-cache,
+//!   Redis store.
+//! * `tokens`: selection (`cache`), answers (`response`), the client, the per-session broker.
+//! * `oidc`: the `/auth/*` endpoints and ID-token validation.
+//! * `pipeline`: the request steps above; `proxy`: pingora wired to them.
+//! * `app` (config + process state), `server`, `admin`, `metrics`, `logging`, `reload`,
+//!   `shutdown`, `store_health`: the process around them.
+//!
+//! Each layer imports only those below it. Decisions are pure functions with unit tests (in
+//! `x/tests.rs` beside module `x`); I/O lives at the edges (`tokens::client`, `oidc`, `proxy`,
+//! `admin`).
 
 pub mod admin;
 pub mod app;
@@ -16,6 +51,7 @@ pub mod logging;
 pub mod metrics;
 pub mod oidc;
 pub mod path;
+pub mod pipeline;
 pub mod proxy;
 pub mod reload;
 pub mod routing;

@@ -1,6 +1,6 @@
 //! Which configured route serves a request, and what path the upstream sees.
 //!
-//! Called by the proxy's `request_filter` with a path that has already been through
+//! Called by the pipeline's route step (`pipeline::route`) with a path that has already been through
 //! [`crate::path::normalize_path`], so a route decision can never be undone by dot-segments the
 //! upstream would resolve. Matching is segment-aware (`/api/orders` does not own `/api/ordersx`),
 //! the longest prefix wins, and among routes with the same prefix one bound to the request's
@@ -9,8 +9,9 @@
 
 use crate::config::RouteConfig;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// A configured route, as handed to the proxy phases.
+/// A configured route, as the pipeline holds it for one request (shared, never copied).
 #[derive(Clone, Debug)]
 pub struct Route {
     pub config: RouteConfig,
@@ -31,7 +32,7 @@ struct PrefixGroup {
 /// routes.
 #[derive(Debug)]
 pub struct Router {
-    routes: Vec<Route>,
+    routes: Vec<Arc<Route>>,
     by_prefix: HashMap<String, PrefixGroup>,
 }
 
@@ -59,27 +60,22 @@ impl Router {
         let routes = routes
             .into_iter()
             .enumerate()
-            .map(|(index, config)| Route { config, index })
+            .map(|(index, config)| Arc::new(Route { config, index }))
             .collect();
         Router { routes, by_prefix }
     }
 
     /// The route for a request. `host` is the request's `Host` (or `:authority`), port and case
     /// ignored; `path` must be normalised. `None` means `404 no_route`.
-    pub fn route(&self, host: Option<&str>, path: &str) -> Option<&Route> {
+    pub fn route(&self, host: Option<&str>, path: &str) -> Option<&Arc<Route>> {
         let host = host.map(canonical_host);
         candidate_prefixes(path)
             .find_map(|prefix| self.pick(self.by_prefix.get(prefix)?, host))
             .and_then(|index| self.routes.get(index))
     }
 
-    /// The route at `index` (as stored in a request's context between phases).
-    pub fn get(&self, index: usize) -> Option<&RouteConfig> {
-        self.routes.get(index).map(|r| &r.config)
-    }
-
     /// Every route in config order (for pre-registering metrics, logging the table).
-    pub fn routes(&self) -> &[Route] {
+    pub fn routes(&self) -> &[Arc<Route>] {
         &self.routes
     }
 

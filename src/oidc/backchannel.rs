@@ -4,12 +4,13 @@
 //! provider, so with the cookie store the endpoint says so (`501`).
 
 use crate::app::{App, Loaded};
+use crate::http::request::BodyError;
+use crate::http::Incoming;
 use crate::http::{ErrorCode, Reply};
 use crate::session::model::now;
-use pingora::proxy::Session as HttpSession;
 use serde::Deserialize;
 
-/// The back-channel logout event's key in `events` (§2.4).
+/// The back-channel logout event's key in `events` (Back-Channel Logout 1.0 §2.4).
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// A logout token older than this is refused (replay of an old token).
 const MAX_AGE_SECS: u64 = 300;
@@ -29,7 +30,7 @@ pub struct LogoutClaims {
     pub nonce: Option<serde_json::Value>,
 }
 
-/// The checks of §2.6 beyond signature, `iss` and `aud`: the event, `sid` or `sub`, no `nonce`,
+/// The checks of Back-Channel Logout 1.0 §2.6 beyond signature, `iss` and `aud`: the event, `sid` or `sub`, no `nonce`,
 /// a recent `iat`.
 pub fn check_claims(c: &LogoutClaims, now: u64) -> Result<(), &'static str> {
     if !c.events.get(LOGOUT_EVENT).is_some_and(|v| v.is_object()) {
@@ -52,7 +53,8 @@ fn bad(reason: &str) -> Reply {
     Reply::error(400, ErrorCode::InvalidLogoutToken)
 }
 
-pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply {
+/// `POST /auth/backchannel-logout`.
+pub async fn handle(app: &App, loaded: &Loaded, req: &mut dyn Incoming) -> Reply {
     let Some(store) = app.broker.redis() else {
         return Reply::error_detail(
             501,
@@ -60,19 +62,11 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply 
             "back-channel logout needs session.store: redis; a cookie session cannot be reached from the provider",
         );
     };
-    let mut body = Vec::new();
-    loop {
-        match req.read_request_body().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return bad("body too large");
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(_) => return bad("body unreadable"),
-        }
-    }
+    let body = match req.read_body(MAX_BODY).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return bad("body too large"),
+        Err(BodyError::Unreadable) => return bad("body unreadable"),
+    };
     let Some(token) = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned())
@@ -124,46 +118,4 @@ pub async fn handle(app: &App, loaded: &Loaded, req: &mut HttpSession) -> Reply 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn claims(
-        events: bool,
-        sid: Option<&str>,
-        sub: Option<&str>,
-        nonce: bool,
-        iat: u64,
-    ) -> LogoutClaims {
-        let mut ev = serde_json::Map::new();
-        if events {
-            ev.insert(LOGOUT_EVENT.into(), json!({}));
-        }
-        LogoutClaims {
-            iat,
-            sub: sub.map(Into::into),
-            sid: sid.map(Into::into),
-            events: ev,
-            nonce: nonce.then(|| json!("n")),
-        }
-    }
-
-    #[test]
-    fn a_proper_logout_token_passes() {
-        assert!(check_claims(&claims(true, Some("s"), None, false, 1000), 1000).is_ok());
-        assert!(check_claims(&claims(true, None, Some("u"), false, 990), 1000).is_ok());
-    }
-
-    #[test]
-    fn each_missing_piece_is_refused() {
-        assert!(check_claims(&claims(false, Some("s"), None, false, 1000), 1000).is_err());
-        assert!(check_claims(&claims(true, None, None, false, 1000), 1000).is_err());
-        assert!(check_claims(&claims(true, Some("s"), None, true, 1000), 1000).is_err());
-        assert!(check_claims(
-            &claims(true, Some("s"), None, false, 1000 - MAX_AGE_SECS - 1),
-            1000
-        )
-        .is_err());
-        assert!(check_claims(&claims(true, Some("s"), None, false, 1000 + 61), 1000).is_err());
-    }
-}
+mod tests;

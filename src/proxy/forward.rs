@@ -1,20 +1,19 @@
-//! The request the upstream receives (`docs/reference.md#proxying-a-request`): the normalised path, the Bearer token
-//! in place of anything the client sent, no session cookie, and `X-Forwarded-*`.
+//! What crosses between client and upstream, applied to pingora's headers: the upstream request
+//! the pipeline decided (`pipeline::upstream`: the normalised path, the Bearer token in place of
+//! anything the client sent, no session cookie, `X-Forwarded-*`), and, on the way back, no
+//! upstream `Set-Cookie` that would overwrite the gateway's session
+//! (`docs/reference.md#proxying-a-request`).
 
+use crate::pipeline::upstream::UpstreamRequest;
 use crate::session::cookie::{chunks, header};
-use pingora::http::RequestHeader;
+use pingora::http::{RequestHeader, ResponseHeader};
 use std::borrow::Cow;
 
 /// What the gateway decided about the upstream request.
 pub struct Forward<'a> {
-    /// Path (after `strip_prefix`) and the original query, e.g. `/x?a=1`.
-    pub path_and_query: &'a str,
-    pub upstream_authority: &'a str,
+    pub upstream: &'a UpstreamRequest,
     pub bearer: Option<&'a str>,
     pub session_cookie: &'a str,
-    pub client_ip: Option<String>,
-    pub proto: &'static str,
-    pub original_host: Option<String>,
 }
 
 /// Rewrites `req` for the upstream.
@@ -22,7 +21,8 @@ pub struct Forward<'a> {
 /// Fails closed: a target that is not a valid URI is a 400, never the client's URI unchanged
 /// (which would skip `strip_prefix` and normalisation).
 pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
-    let uri = f.path_and_query.parse::<http::Uri>().map_err(|_| {
+    let up = f.upstream;
+    let uri = up.target.parse::<http::Uri>().map_err(|_| {
         pingora::Error::explain(
             pingora::ErrorType::HTTPStatus(400),
             "the normalised target is not a valid URI",
@@ -34,23 +34,23 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
         req.insert_header("authorization", format!("Bearer {token}"))?;
     }
     strip_session_cookies(req, f.session_cookie)?;
-    req.insert_header("host", f.upstream_authority)?;
+    req.insert_header("host", up.authority.as_str())?;
 
     let xff = match (
         req.headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok()),
-        &f.client_ip,
+        up.client_ip,
     ) {
         (Some(prev), Some(ip)) => Some(format!("{prev}, {ip}")),
-        (None, Some(ip)) => Some(ip.clone()),
+        (None, Some(ip)) => Some(ip.to_string()),
         _ => None,
     };
     if let Some(xff) = xff {
         req.insert_header("x-forwarded-for", xff)?;
     }
-    req.insert_header("x-forwarded-proto", f.proto)?;
-    match &f.original_host {
+    req.insert_header("x-forwarded-proto", up.proto)?;
+    match &up.original_host {
         Some(h) => req.insert_header("x-forwarded-host", h.as_str())?,
         None => {
             req.remove_header("x-forwarded-host");
@@ -93,85 +93,22 @@ fn header_text(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(cookies: &[&[u8]]) -> RequestHeader {
-        let mut req = RequestHeader::build("GET", b"/", None).expect("a valid request line");
-        for c in cookies {
-            let value = http::HeaderValue::from_bytes(c).expect("a valid header value");
-            req.append_header("cookie", value).expect("appendable");
+/// Removes any upstream `Set-Cookie` that would overwrite a session chunk.
+pub fn drop_upstream_session_cookies(resp: &mut ResponseHeader, name: &str) {
+    let values: Vec<http::HeaderValue> =
+        resp.headers.get_all("set-cookie").iter().cloned().collect();
+    let bad = |v: &http::HeaderValue| {
+        let text = String::from_utf8_lossy(v.as_bytes());
+        let cookie_name = text.split('=').next().unwrap_or("").trim().to_owned();
+        chunks::is_gateway_cookie(name, &cookie_name)
+    };
+    if values.iter().any(bad) {
+        resp.remove_header("set-cookie");
+        for v in values.into_iter().filter(|v| !bad(v)) {
+            let _ = resp.append_header("set-cookie", v);
         }
-        req
-    }
-
-    fn cookie_headers(req: &RequestHeader) -> Vec<Vec<u8>> {
-        req.headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .map(|v| v.as_bytes().to_vec())
-            .collect()
-    }
-
-    #[test]
-    fn session_chunks_and_login_transactions_are_removed_others_kept_in_order() {
-        let mut req = request(&[
-            b"a=1; tokengate=sealed; tokengate.1=more; tokengate-tx.st4te=tx; tokengatex=3; b=2",
-        ]);
-        strip_session_cookies(&mut req, "tokengate").expect("stripped");
-        assert_eq!(
-            cookie_headers(&req),
-            vec![b"a=1; tokengatex=3; b=2".to_vec()]
-        );
-    }
-
-    fn forward(path_and_query: &str) -> Forward<'_> {
-        Forward {
-            path_and_query,
-            upstream_authority: "api.internal:8080",
-            bearer: Some("tok"),
-            session_cookie: "tokengate",
-            client_ip: None,
-            proto: "https",
-            original_host: None,
-        }
-    }
-
-    #[test]
-    fn the_upstream_gets_the_decided_target_or_nothing() {
-        let mut req = request(&[]);
-        apply(&mut req, &forward("/orders/1?a=b")).expect("a valid target");
-        assert_eq!(req.uri, "/orders/1?a=b");
-        assert_eq!(req.headers["authorization"], "Bearer tok");
-
-        // Never the client's URI unchanged: that would skip strip_prefix and normalisation.
-        let mut req = request(&[]);
-        let e = apply(&mut req, &forward("/a b")).expect_err("not a URI");
-        assert_eq!(e.etype(), &pingora::ErrorType::HTTPStatus(400));
-    }
-
-    #[test]
-    fn a_header_left_empty_is_dropped_and_the_other_headers_stay() {
-        let mut req = request(&[b"tokengate=sealed; tokengate.2=x", b"theme=dark"]);
-        strip_session_cookies(&mut req, "tokengate").expect("stripped");
-        assert_eq!(cookie_headers(&req), vec![b"theme=dark".to_vec()]);
-    }
-
-    #[test]
-    fn a_request_without_cookies_is_left_alone() {
-        let mut req = request(&[]);
-        strip_session_cookies(&mut req, "tokengate").expect("nothing to do");
-        assert!(cookie_headers(&req).is_empty());
-    }
-
-    #[test]
-    fn bytes_that_are_not_utf8_become_replacement_characters() {
-        let mut req = request(&[b"a=\xff\xfe; tokengate=sealed"]);
-        strip_session_cookies(&mut req, "tokengate").expect("stripped");
-        assert_eq!(
-            cookie_headers(&req),
-            vec!["a=\u{FFFD}\u{FFFD}".as_bytes().to_vec()]
-        );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use crate::support::{COOKIE, TEST_KEY};
 use crate::wire::exchange;
 use crate::Stand;
 use serde_json::json;
-use tokengate::oidc::login::transaction_purpose;
+use tokengate::oidc::transaction::transaction_purpose;
 use tokengate::session::codec::KeyRing;
 
 /// A request: `lines` (request line and fields) then the empty line, then `body`.

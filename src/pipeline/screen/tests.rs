@@ -1,5 +1,32 @@
 use super::*;
-use std::time::Duration;
+use pingora::http::RequestHeader;
+
+/// The view of a parsed head with, for HTTP/1, its raw form, as the pingora adapter builds it.
+fn view<'a>(req: &'a RequestHeader, raw: Option<&[u8]>) -> RequestView<'a> {
+    RequestView {
+        method: &req.method,
+        version: req.version,
+        host: None,
+        path: req.uri.path(),
+        query: req.uri.query(),
+        headers: &req.headers,
+        client_ip: None,
+        raw_head: raw.map(bytes::Bytes::copy_from_slice),
+        target_len: req.raw_path().len(),
+    }
+}
+
+fn check_head(
+    req: &RequestHeader,
+    raw: Option<&[u8]>,
+    limits: &LimitsConfig,
+) -> Result<(), Refusal> {
+    super::check_head(&view(req, raw), limits)
+}
+
+fn parsed_head_len(req: &RequestHeader) -> usize {
+    super::parsed_head_len(&view(req, None))
+}
 
 fn limits() -> LimitsConfig {
     LimitsConfig {
@@ -191,35 +218,4 @@ fn refusals_answer_with_the_documented_status_and_body() {
             serde_json::json!({"error": "bad_request", "detail": "invalid_host"})
         )
     );
-}
-
-#[test]
-fn upstream_peers_get_every_timeout() {
-    let mut options = PeerOptions::new();
-    let limits = LimitsConfig {
-        upstream_connect_timeout: Duration::from_millis(1500),
-        upstream_read_timeout: Duration::from_secs(7),
-        ..LimitsConfig::default()
-    };
-    upstream_timeouts(&mut options, &limits);
-    assert_eq!(
-        options.connection_timeout,
-        Some(Duration::from_millis(1500))
-    );
-    assert_eq!(
-        options.total_connection_timeout,
-        Some(Duration::from_millis(1500))
-    );
-    assert_eq!(options.read_timeout, Some(Duration::from_secs(7)));
-    assert_eq!(options.write_timeout, Some(Duration::from_secs(7)));
-}
-
-#[tokio::test]
-async fn the_header_flag_is_set_only_inside_a_deadline_scope() {
-    header_complete(); // outside any scope: a no-op, not a panic
-    let done = Arc::new(AtomicBool::new(false));
-    HEADER_DONE
-        .scope(done.clone(), async { header_complete() })
-        .await;
-    assert!(done.load(Ordering::Acquire));
 }

@@ -1,0 +1,63 @@
+//! The request path as a pipeline of named steps, in the order a request meets them. Each step
+//! is a small file with one job; it reads the request through a [`RequestView`] (never a
+//! listener's session type) and the [`RequestState`] earlier steps filled in, and returns
+//! [`Flow::Continue`] or an answer ([`Flow::Break`] with a [`Reply`]):
+//!
+//! ```text
+//!  1 screen      screen.rs     limits on the head: framing, Host, sizes  → 400 / 431
+//!  2 normalize   normalize.rs  one canonical path                        → 400 bad_path
+//!  3 gateway     gateway.rs    /auth/* answered by oidc/                 → its own answers
+//!  4 route       route.rs      the route for host and path               → 404 no_route
+//!  5 session     session.rs    the session from the cookie (or Redis)    → 401 / 503
+//!  6 csrf        csrf.rs       unsafe methods prove their origin         → 403 csrf
+//!  7 policy      policy.rs     who may use the route (empty for now)
+//!  8 idle        idle.rs       extend the session's idle timeout
+//!  9 token       token.rs      the route's access token                  → outcome table
+//! 10 upstream    upstream.rs   what the upstream request carries
+//! ```
+//!
+//! Adding a step is a new file and one line in [`run`]. The pingora adapter (`proxy`) runs the
+//! pipeline from its `request_filter` and applies the result in its later phases; a listener that
+//! answers instead of proxying (forward-auth) can run the same steps and reply with the token.
+//! After the pipeline, [`respond`] gives the `Set-Cookie` values of the answer, whoever writes
+//! it.
+
+pub mod csrf;
+pub mod gateway;
+pub mod idle;
+pub mod normalize;
+pub mod policy;
+pub mod respond;
+pub mod route;
+pub mod screen;
+pub mod session;
+pub mod state;
+pub mod token;
+pub mod upstream;
+
+pub use state::{RequestState, SessionState, TokenState};
+
+use crate::app::App;
+use crate::http::{Incoming, Reply};
+use std::ops::ControlFlow;
+
+/// What a step decides: go on to the next step, or answer now.
+pub type Flow = ControlFlow<Reply>;
+
+/// Runs the steps in order. `Break(reply)`: answer with it (then [`respond::finish`] it);
+/// `Continue`: forward the request as `state` describes.
+pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) -> Flow {
+    let view = req.view();
+    screen::step(&view, state)?;
+    normalize::step(&view, state)?;
+    if gateway::applies(state) {
+        return ControlFlow::Break(gateway::step(app, req, state).await);
+    }
+    route::step(&view, state)?;
+    session::step(app, &view, state).await?;
+    csrf::step(&view, state)?;
+    policy::step(&view, state)?;
+    idle::step(app, state).await?;
+    token::step(app, state).await?;
+    upstream::step(&view, state)
+}
