@@ -243,5 +243,4 @@ pub fn generate_key() -> String {
 }
 
 #[cfg(test)]
-#[path = "codec_tests.rs"]
 mod tests;
