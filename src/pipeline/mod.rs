@@ -61,3 +61,6 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     token::step(app, state).await?;
     upstream::step(&view, state)
 }
+
+#[cfg(test)]
+mod tests;
