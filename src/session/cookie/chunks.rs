@@ -38,9 +38,12 @@ pub fn is_gateway_cookie(base: &str, name: &str) -> bool {
 
 /// The chunk indices of session cookie `base` among all `Cookie` fields, sorted, once each.
 pub fn present(headers: &HeaderMap, base: &str) -> Vec<usize> {
-    let mut chunks: Vec<usize> = header::pairs(headers)
-        .filter_map(|(n, _)| chunk_index(base, n))
-        .collect();
+    indices(header::pairs(headers), base)
+}
+
+/// The chunk indices of session cookie `base` among `(name, value)` pairs, sorted, once each.
+pub fn indices<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, base: &str) -> Vec<usize> {
+    let mut chunks: Vec<usize> = pairs.filter_map(|(n, _)| chunk_index(base, n)).collect();
     chunks.sort_unstable();
     chunks.dedup();
     chunks

@@ -133,7 +133,9 @@ impl SessionReader<'_> {
     /// only a session id.
     pub fn read(&self, headers: &HeaderMap, now: UnixSeconds) -> CookieSession {
         let name = &self.cookies.name;
-        let chunks = chunks::present(headers, name);
+        // Parsed once: checking a multi-kilobyte `Cookie` field is text is the costly part.
+        let pairs: Vec<(&str, &str)> = header::pairs(headers).collect();
+        let chunks = chunks::indices(pairs.iter().copied(), name);
         if chunks.is_empty() {
             return CookieSession::Absent;
         }
@@ -145,7 +147,7 @@ impl SessionReader<'_> {
             };
         }
         let unusable = |reason, chunks| CookieSession::Unusable { reason, chunks };
-        let joined = match chunks::join_chunks(name, header::pairs(headers)) {
+        let joined = match chunks::join_chunks(name, pairs.iter().copied()) {
             Ok(Some(v)) => v,
             // Only `NAME.k` chunks without `NAME`: leftovers to clear.
             Ok(None) => return unusable("malformed", chunks),
