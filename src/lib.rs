@@ -27,7 +27,7 @@
 //! # Modules, from the bottom up
 //!
 //! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`; `scope`:
-//!   OAuth scopes; `discovery`: the provider's metadata.
+//!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`.
 //! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching.
 //! * `session`: model, lifetime, codec (pure seal/open), cookie (headers, chunks), opened-cache,
 //!   Redis store.
