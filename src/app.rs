@@ -1,8 +1,10 @@
 //! The gateway's shared state: what a config produces (`Loaded`, swapped whole on reload) and
 //! what lives for the whole process (`App`: the token broker, the HTTP client, metrics).
 
-use crate::config::{Config, StoreKind};
+use crate::config::{access, Config, StoreKind};
 use crate::discovery::Discovery;
+use crate::identity::assertion::Assertions;
+use crate::identity::headers::StrippedHeaders;
 use crate::metrics::Metrics;
 use crate::oidc::id_token::Jwks;
 use crate::routing::Router;
@@ -15,6 +17,7 @@ use crate::shutdown::InFlight;
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
 use arc_swap::ArcSwap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Everything derived from one config file, built once at load (never on the request path).
@@ -29,13 +32,37 @@ pub struct Loaded {
     pub public_origin: String,
     /// The session cookie's name and attributes (`Secure` exactly when `public_url` is https).
     pub cookies: SessionCookies,
+    /// The claims a session keeps for this config's routes (beyond `sub`, `name`, `email`,
+    /// `sid`): those their `require:` and identity headers read.
+    pub used_claims: BTreeSet<String>,
+    /// Identity headers no client request may carry to an upstream, on any route.
+    pub stripped: StrippedHeaders,
+    /// The identity-assertion keys and the assertions made with them (when configured).
+    pub assertions: Option<Assertions>,
 }
 
 impl Loaded {
     pub fn new(config: Config) -> Result<Loaded, String> {
         let keys = KeyRing::new(&config.session.keys).map_err(|e| format!("session.keys: {e}"))?;
         let router = Router::new(config.routes.clone());
+        let stripped = StrippedHeaders::new(
+            config
+                .routes
+                .iter()
+                .flat_map(|r| r.identity_headers.iter().map(|h| h.name.clone())),
+        );
+        let assertions = Assertions::new(
+            config
+                .server
+                .signing_keys()
+                .map(|k| k.key.clone())
+                .collect(),
+            config.server.public_origin(),
+        );
         Ok(Loaded {
+            used_claims: access::used_claims(&config.routes),
+            stripped,
+            assertions,
             lifetime: Lifetime {
                 absolute: config.session.absolute_lifetime,
                 idle: config.session.idle_timeout,

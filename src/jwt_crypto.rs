@@ -12,6 +12,8 @@
 //! [`install`] must run before the first token is signed or verified: `jsonwebtoken` built without
 //! a backend otherwise settles on a provider that panics.
 
+pub mod signing_key;
+
 use jsonwebtoken::crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier};
 use jsonwebtoken::errors::{Error, ErrorKind};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};

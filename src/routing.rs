@@ -17,6 +17,24 @@ pub struct Route {
     pub config: RouteConfig,
     /// Position in `routes:`, stable for one config generation.
     pub index: usize,
+    /// The upstream's origin, the `aud` of the identity assertions sent to it (computed once).
+    audience: String,
+}
+
+impl Route {
+    pub fn new(config: RouteConfig, index: usize) -> Route {
+        let audience = config.upstream.origin();
+        Route {
+            config,
+            index,
+            audience,
+        }
+    }
+
+    /// The upstream origin (`http(s)://host[:port]`) an identity assertion is made for.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
 }
 
 /// The routes sharing one `path_prefix`.
@@ -60,7 +78,7 @@ impl Router {
         let routes = routes
             .into_iter()
             .enumerate()
-            .map(|(index, config)| Arc::new(Route { config, index }))
+            .map(|(index, config)| Arc::new(Route::new(config, index)))
             .collect();
         Router { routes, by_prefix }
     }
@@ -144,13 +162,19 @@ pub fn upstream_path(route: &RouteConfig, normalized_path: &str) -> String {
     }
 }
 
-/// True for the paths the gateway answers itself (`/auth` and below), which are never proxied.
-/// Give it the normalised path, so that `/x/../auth/logout` counts too.
+/// The gateway's own public endpoint outside `/auth`: the keys of the identity assertion.
+pub const JWKS_PATH: &str = "/.well-known/tokengate/jwks.json";
+
+/// True for the paths the gateway answers itself (`/auth` and `/.well-known/tokengate`, and
+/// below), which are never proxied. Give it the normalised path, so that `/x/../auth/logout`
+/// counts too.
 pub fn is_gateway_path(path: &str) -> bool {
-    match path.strip_prefix("/auth") {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
-    }
+    ["/auth", "/.well-known/tokengate"]
+        .iter()
+        .any(|prefix| match path.strip_prefix(prefix) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        })
 }
 
 #[cfg(test)]

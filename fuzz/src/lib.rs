@@ -98,6 +98,7 @@ fn fixture_session() -> Session {
             sub: "user-1".into(),
             ..User::default()
         },
+        claims: Default::default(),
         refresh_token: Some("refresh-token-1".into()),
         id_token: None,
         primary: Some(token(AUDIENCE, 10)),

@@ -4,12 +4,15 @@
 //! section tables name them and the walker adds the field path. Keeping them free of the tree
 //! makes every rule testable on its own.
 
-use super::model::{Secret, Upstream};
+use super::model::{KeyFile, Secret, Upstream};
+use crate::jwt_crypto::signing_key::SigningKey;
 use crate::scope::Scope;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use http::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use url::{Host, Url};
 
@@ -273,9 +276,9 @@ pub(crate) fn path_prefix(value: &str) -> Result<String, String> {
             ));
         }
     }
-    if trimmed == "/auth" || trimmed.starts_with("/auth/") {
+    if crate::routing::is_gateway_path(trimmed) {
         return Err(format!(
-            "{value:?} is under /auth, which belongs to the gateway"
+            "{value:?} is under /auth or /.well-known/tokengate: that path belongs to the gateway"
         ));
     }
     Ok(trimmed.to_owned())
@@ -312,6 +315,98 @@ pub(crate) fn route_name(value: &str) -> Result<String, String> {
         ));
     }
     Ok(value.to_owned())
+}
+
+/// A claim name in `require:` or `identity_headers:`: any printable text without spaces
+/// (providers namespace custom claims as URLs, `https://example.com/roles`).
+pub(crate) fn claim_name(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err("a claim name must not be empty".to_owned());
+    }
+    match value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        Some(c) => Err(format!("{value:?} is not a claim name (it has {c:?})")),
+        None => Ok(value.to_owned()),
+    }
+}
+
+/// An `acr` value in `require:`: it is sent back to the client as `acr_values` in the step-up
+/// challenge, so it must be exact (no `*`) and safe in a quoted header parameter.
+pub(crate) fn acr_value(value: &str) -> Result<(), String> {
+    if value.contains('*') {
+        return Err(format!(
+            "{value:?}: acr values are sent to the provider as acr_values for a step-up login,              so they must be exact; '*' is not allowed here"
+        ));
+    }
+    if crate::policy::is_acr_value(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not an acr value (visible ASCII without spaces, quotes or \\, at \
+             most {} characters)",
+            crate::policy::MAX_ACR_VALUE_LEN
+        ))
+    }
+}
+
+/// Request headers the gateway itself sets or that frame the request: an `identity_headers:`
+/// or `upstream_headers:` entry must not name them.
+const GATEWAY_HEADERS: &[&str] = &[
+    "host",
+    "cookie",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+];
+
+/// A header name for `identity_headers:` or `upstream_headers:`, lowercased. `Authorization`
+/// passes here; the route's check decides (it carries the Bearer token).
+pub(crate) fn upstream_header_name(value: &str) -> Result<HeaderName, String> {
+    let name = HeaderName::from_bytes(value.as_bytes())
+        .map_err(|_| format!("{value:?} is not a valid header name"))?;
+    if GATEWAY_HEADERS.contains(&name.as_str()) {
+        return Err(format!(
+            "{name} is set by the gateway (or frames the request) and cannot be configured"
+        ));
+    }
+    if name.as_str().starts_with("x-tokengate-") {
+        return Err(format!(
+            "{name}: X-Tokengate-* headers belong to the gateway"
+        ));
+    }
+    Ok(name)
+}
+
+/// An `upstream_headers:` value: visible text (no CR, LF, NUL or other control characters, so a
+/// value from the environment cannot add a header). The message never quotes the value, which
+/// may be a secret.
+pub(crate) fn header_value(value: &str) -> Result<HeaderValue, String> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("must not contain control characters (CR, LF, NUL, ...)".to_owned());
+    }
+    HeaderValue::from_str(value.trim()).map_err(|_| "is not a valid header value".to_owned())
+}
+
+/// `server.assertion_key`: a path to a PEM P-256 private key, read and checked now (a reload
+/// reads it again).
+pub(crate) fn assertion_key(value: &str) -> Result<KeyFile, String> {
+    let path = std::path::PathBuf::from(value);
+    let pem = std::fs::read(&path).map_err(|e| format!("cannot read {value:?}: {e}"))?;
+    let key = SigningKey::from_pem(&pem).map_err(|e| format!("{value:?} {e}"))?;
+    Ok(KeyFile {
+        path,
+        key: Arc::new(key),
+    })
 }
 
 #[cfg(test)]

@@ -98,11 +98,32 @@ fn document(w: &mut Walker, root: &Node) -> Field<Config> {
     let Field::Value(mut config) = config else {
         return config;
     };
-    if default_cookie_name(w, &mut config) {
+    let cookie_name = default_cookie_name(w, &mut config);
+    if cookie_name & assertion_key(w, &config) {
         Field::Value(config)
     } else {
         Field::Bad
     }
+}
+
+/// A route that sends the identity assertion needs a key to sign it with; false (and an error
+/// on each such route) when there is none.
+fn assertion_key(w: &mut Walker, config: &Config) -> bool {
+    if config.server.signing_keys().next().is_some() {
+        return true;
+    }
+    let mut ok = true;
+    for (i, route) in config.routes.iter().enumerate() {
+        if route.identity_assertion {
+            w.error(
+                &format!("routes[{i}].identity_assertion"),
+                "needs server.assertion_key: a PEM P-256 private key file that signs the \
+                 assertion (openssl ecparam -genkey -name prime256v1 -noout -out key.pem)",
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Fills in `session.cookie_name` when the file leaves it out; false (and an error) when the

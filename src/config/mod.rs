@@ -6,14 +6,16 @@
 //! table (`section!`, in `section.rs`) whose rows name a key, its default and the reader that
 //! checks it (`read.rs`, on top of the single-value rules in `fields.rs`); the `walker` collects
 //! problems and replaces `${VAR}` (`interpolate`) in each value after parsing. One file per
-//! section: `server`, `provider` (with `login`), `session`, `tokens`, `limits`, `routes`; `load`
-//! has the entry points and the top-level table.
+//! section: `server`, `provider` (with `login`), `session`, `tokens`, `limits`, `routes` (with
+//! `access`: a route's `require`, `identity_headers` and `upstream_headers`); `load` has the
+//! entry points and the top-level table.
 //!
 //! Adding a key to a route: a field in `model::RouteConfig` and a row in `routes::route` (with
 //! its default and reader); a check between keys goes in `routes::check`. Code that builds a
 //! route without a file (tests, benches) starts from `RouteConfig::new`, which applies the same
 //! table, so it needs no edit for a new key.
 
+pub mod access;
 mod fields;
 mod interpolate;
 mod limits;

@@ -2,8 +2,13 @@
 //! file format (`config::load` walks the YAML, checks every field and builds these), so the rest
 //! of the code never sees a raw string where a URL, a duration or a key is meant.
 
+use crate::jwt_crypto::signing_key::SigningKey;
+use crate::policy::Policy;
 use crate::scope::Scope;
+use http::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -27,6 +32,10 @@ pub struct ServerConfig {
     pub threads: Option<usize>,
     /// How long `SIGTERM` waits for in-flight requests (`server.grace_period`, default 30s).
     pub grace_period: Duration,
+    /// The key that signs the identity assertion (`server.assertion_key`).
+    pub assertion_key: Option<KeyFile>,
+    /// Or a list for rotation (`server.assertion_keys`): the first signs, every one is published.
+    pub assertion_keys: Vec<KeyFile>,
 }
 
 impl ServerConfig {
@@ -38,6 +47,29 @@ impl ServerConfig {
     /// `scheme://host[:port]` of `public_url`, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
+    }
+
+    /// The identity-assertion keys, the signing one first (`assertion_key` or
+    /// `assertion_keys`; `check` refuses both at once).
+    pub fn signing_keys(&self) -> impl Iterator<Item = &KeyFile> {
+        self.assertion_key.iter().chain(self.assertion_keys.iter())
+    }
+}
+
+/// A private key read from a file when the config was loaded (a reload reads it again).
+#[derive(Clone)]
+pub struct KeyFile {
+    pub path: PathBuf,
+    pub key: Arc<SigningKey>,
+}
+
+/// Debug output names the file and the key id, never the key.
+impl std::fmt::Debug for KeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFile")
+            .field("path", &self.path)
+            .field("kid", &self.key.kid())
+            .finish()
     }
 }
 
@@ -73,6 +105,8 @@ pub struct ProviderConfig {
     pub login: LoginConfig,
     /// Per token-endpoint call.
     pub timeout: Duration,
+    /// Also read the user's claims from the userinfo endpoint (login and refresh).
+    pub userinfo: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +193,35 @@ pub struct RouteConfig {
     pub audience: Option<String>,
     pub scope: Scope,
     pub csrf: bool,
+    /// Who may use the route (`require:`), compiled at load.
+    pub require: Policy,
+    /// Upstream request headers carrying the user's claims (`identity_headers:`).
+    pub identity_headers: Vec<IdentityHeader>,
+    /// Send the signed identity assertion (`X-Tokengate-Assertion`).
+    pub identity_assertion: bool,
+    /// Static upstream request headers (`upstream_headers:`), e.g. an API key.
+    pub upstream_headers: Vec<StaticHeader>,
+}
+
+/// One `identity_headers:` entry: the upstream header and the claim it carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityHeader {
+    pub name: HeaderName,
+    pub claim: String,
+}
+
+/// One `upstream_headers:` entry. The value may be a secret (an API key from `${VAR}`): it is
+/// marked sensitive and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticHeader {
+    pub name: HeaderName,
+    pub value: HeaderValue,
+}
+
+impl std::fmt::Debug for StaticHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ***", self.name)
+    }
 }
 
 /// A parsed `http://` or `https://` origin.
@@ -170,6 +233,21 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// `http(s)://host[:port]`, the port left out when it is the scheme's default: the `aud` of
+    /// the identity assertions sent to this upstream.
+    pub fn origin(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match (self.tls, self.port) {
+            (true, 443) | (false, 80) => format!("{scheme}://{host}"),
+            (_, port) => format!("{scheme}://{host}:{port}"),
+        }
+    }
+
     /// `host:port`, what the connector dials.
     pub fn address(&self) -> String {
         if self.host.contains(':') {

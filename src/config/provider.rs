@@ -29,6 +29,7 @@ pub(crate) fn provider(w: &mut Walker, path: &str, node: &Node) -> Field<Provide
         resource_param: default(ResourceParam::Audience) => read::choice(RESOURCE_PARAM),
         login: nested => login,
         timeout: default(Duration::from_secs(5)) => read::positive_duration,
+        userinfo: default(false) => read::boolean,
     })
 }
 

@@ -3,13 +3,14 @@
 //! `(host, path_prefix)` pairs), reported on the later entry so the message can point back at
 //! the first.
 
-use super::fields;
 use super::model::{AuthMode, RouteConfig};
 use super::problems::ConfigErrors;
 use super::read;
 use super::section::section;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
+use super::{access, fields};
+use crate::policy::Policy;
 use crate::scope::Scope;
 use std::collections::HashMap;
 
@@ -31,9 +32,14 @@ fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
         audience: optional => read::non_empty,
         scope: default(Scope::empty()) => read::parsed(fields::scope),
         csrf: default(true) => read::boolean,
+        require: default(Policy::default()) => access::require,
+        identity_headers: default(Vec::new()) => access::identity_headers,
+        identity_assertion: default(false) => read::boolean,
+        upstream_headers: default(Vec::new()) => access::upstream_headers,
     });
     if let Field::Value(r) = &route {
         check(w, path, r);
+        access::check(w, path, r);
     }
     route
 }

@@ -19,6 +19,9 @@ pub(crate) fn server(w: &mut Walker, path: &str, node: &Node) -> Field<ServerCon
         admin_listen: optional => read::parsed(fields::socket_addr),
         threads: optional => read::count(1, MAX_THREADS),
         grace_period: default(Duration::from_secs(30)) => read::duration,
+        assertion_key: optional => read::parsed(fields::assertion_key),
+        assertion_keys: default(Vec::new())
+            => read::list("key files", read::parsed(fields::assertion_key)),
     });
     if let Field::Value(s) = &server {
         check(w, path, s);
@@ -40,6 +43,13 @@ fn check(w: &mut Walker, path: &str, server: &ServerConfig) {
                 ),
             );
         }
+    }
+    if server.assertion_key.is_some() && !server.assertion_keys.is_empty() {
+        w.error(
+            &join(path, "assertion_keys"),
+            "set either assertion_key (one key) or assertion_keys (a list for rotation: the \
+             first signs, every one is published), not both",
+        );
     }
     if !server.is_https() && !fields::is_loopback(&server.public_url) {
         w.warn(

@@ -18,6 +18,7 @@ fn route(name: &str, prefix: &str, host: Option<&str>) -> RouteConfig {
         audience: None,
         scope: Scope::empty(),
         csrf: true,
+        ..RouteConfig::new(name, "/", "http://127.0.0.1:9101").expect("a valid route")
     }
 }
 
@@ -202,6 +203,10 @@ fn gateway_paths_are_segment_aware() {
         ("/", false),
         ("", false),
         ("/Auth/login", false),
+        ("/.well-known/tokengate/jwks.json", true),
+        ("/.well-known/tokengate", true),
+        ("/.well-known/tokengatex", false),
+        ("/.well-known/openid-configuration", false),
     ];
     for (path, want) in cases {
         assert_eq!(is_gateway_path(path), *want, "path {path:?}");

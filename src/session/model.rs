@@ -1,6 +1,7 @@
 //! What a session holds. This is the plaintext that the codec seals into the cookie (or into the
 //! Redis record), so field names are short: every byte counts against the 4000-byte cookie limit.
 
+use super::claims::Claims;
 use crate::scope::Scope;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,10 @@ pub struct Session {
     pub last_seen: UnixSeconds,
     #[serde(rename = "u")]
     pub user: User,
+    /// The claims the config's policy and identity headers use, beyond `user`. Absent in cookies
+    /// written before they existed: such a session knows none of them.
+    #[serde(rename = "k", default, skip_serializing_if = "Claims::is_empty")]
+    pub claims: Claims,
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +88,7 @@ impl Session {
             created_at: now,
             last_seen: now,
             user,
+            claims: Claims::default(),
             refresh_token: None,
             id_token: None,
             primary: None,
@@ -119,6 +125,7 @@ impl std::fmt::Debug for Session {
             .field("created_at", &self.created_at)
             .field("last_seen", &self.last_seen)
             .field("sub", &self.user.sub)
+            .field("claims", &self.claims.held.len())
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
             .field("id_token", &self.id_token.as_ref().map(|_| "***"))
             .field("primary", &self.primary)

@@ -3,6 +3,7 @@
 //! what `check` refuses or warns about because it would break at run time (`checks`). This file
 //! holds the shared fixtures.
 
+mod access;
 mod checks;
 mod errors;
 mod valid;

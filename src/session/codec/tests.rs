@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::scope::Scope;
+use crate::session::claims::Claims;
 use crate::session::model::{TokenSet, User};
 use proptest::prelude::*;
 
@@ -31,6 +32,10 @@ fn session() -> Session {
             email: None,
             sid: Some("op-sid".into()),
         },
+        claims: Claims::keep(
+            &serde_json::from_str(r#"{"groups":["admins"]}"#).unwrap_or_default(),
+            &["groups".to_owned(), "acr".to_owned()].into(),
+        ),
         refresh_token: Some("rt-1".into()),
         id_token: Some("id.token.sig".into()),
         primary: Some(TokenSet {
@@ -89,6 +94,20 @@ fn session_round_trips() {
     let sealed = ring.seal_session("tg", &session());
     let opened = sealed.and_then(|s| ring.open_session("tg", &s));
     assert_eq!(opened, Ok(session()));
+}
+
+/// A cookie written before sessions kept claims (no `k` member) still opens, knowing no claim:
+/// adding them did not change the format version, so nobody was logged out.
+#[test]
+fn a_session_sealed_before_claims_existed_still_opens() {
+    let ring = ring(&[KEY_A]);
+    let old = r#"{"i":"sid-1","v":1,"c":1700000000,"l":1700000000,"u":{"sub":"s"},"r":"rt"}"#;
+    let sealed = ring.seal("tg", old.as_bytes()).unwrap_or_default();
+    let opened = ring
+        .open_session("tg", &sealed)
+        .expect("an old cookie opens");
+    assert!(opened.claims.is_empty());
+    assert_eq!(opened.refresh_token.as_deref(), Some("rt"));
 }
 
 #[test]
