@@ -19,6 +19,8 @@ pub struct ProviderMetadata {
     pub end_session_endpoint: Option<Url>,
     #[serde(default)]
     pub revocation_endpoint: Option<Url>,
+    #[serde(default)]
+    pub userinfo_endpoint: Option<Url>,
 }
 
 #[derive(Debug, thiserror::Error)]

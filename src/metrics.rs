@@ -23,6 +23,10 @@ pub struct Metrics {
     pub sessions_cleared: IntCounterVec,
     pub reloads: IntCounterVec,
     pub upstream_errors: IntCounterVec,
+    /// Requests a route's `require:` refused (403 forbidden or a 401 step-up), by route.
+    pub policy_denied: IntCounterVec,
+    /// Identity assertions that could not be signed, by route (the request is refused).
+    pub assertion_failed: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
 }
@@ -89,6 +93,16 @@ impl Metrics {
                 "tokengate_upstream_errors_total",
                 "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout).",
                 &["route", "error"],
+            ),
+            policy_denied: counter_vec(
+                "tokengate_policy_denied_total",
+                "Requests refused by a route's require: (forbidden or step-up), by route.",
+                &["route"],
+            ),
+            assertion_failed: counter_vec(
+                "tokengate_assertion_failed_total",
+                "Identity assertions that could not be signed, by route.",
+                &["route"],
             ),
             token_duration: register(&registry, token_duration.expect(valid)),
             refresh_coalesced: register(&registry, refresh_coalesced.expect(valid)),

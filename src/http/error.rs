@@ -16,6 +16,9 @@ pub enum ErrorCode {
     Unauthenticated,
     Csrf,
     SessionStoreUnavailable,
+    // The route's access policy (`docs/reference.md#access-policy-and-identity`).
+    Forbidden,
+    InsufficientUserAuthentication,
     // The token for the route (`docs/reference.md#token-endpoint-outcomes`).
     SessionExpired,
     TokenEndpointUnavailable,
@@ -40,6 +43,8 @@ pub enum ErrorCode {
     InvalidIdToken,
     SessionTooLarge,
     InvalidLogoutToken,
+    StepUpFailed,
+    InvalidParameter,
     Internal,
 }
 
@@ -56,6 +61,8 @@ impl ErrorCode {
             Unauthenticated => "unauthenticated",
             Csrf => "csrf",
             SessionStoreUnavailable => "session_store_unavailable",
+            Forbidden => "forbidden",
+            InsufficientUserAuthentication => "insufficient_user_authentication",
             SessionExpired => "session_expired",
             TokenEndpointUnavailable => "token_endpoint_unavailable",
             TokenUnavailable => "token_unavailable",
@@ -77,6 +84,8 @@ impl ErrorCode {
             InvalidIdToken => "invalid_id_token",
             SessionTooLarge => "session_too_large",
             InvalidLogoutToken => "invalid_logout_token",
+            StepUpFailed => "step_up_failed",
+            InvalidParameter => "invalid_parameter",
             Internal => "internal",
         }
     }

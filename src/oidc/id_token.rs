@@ -14,7 +14,8 @@ const CLOCK_SKEW_SECS: u64 = 60;
 /// the provider).
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 
-/// The claims the gateway keeps from an ID token.
+/// The claims the gateway reads from an ID token. `Debug` is derived for tests only: these are
+/// personal data and never logged.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdClaims {
     pub sub: String,
@@ -30,6 +31,10 @@ pub struct IdClaims {
     pub azp: Option<String>,
     #[serde(default)]
     pub aud: Audience,
+    /// Every other claim: the session keeps those the config uses (`session::claims`), and a
+    /// step-up login is checked on `acr` and `auth_time`.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

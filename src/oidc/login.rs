@@ -1,9 +1,10 @@
-//! `GET /auth/login?returnTo=/path`: starts a login. A new transaction (state, nonce, PKCE
+//! `GET /auth/login?returnTo=/path[&acr_values=..&max_age=..]`: starts a login (a step-up one,
+//! RFC 9470, with `acr_values`/`max_age`, which the callback checks the new login against). A new transaction (state, nonce, PKCE
 //! verifier; `transaction.rs`) is sealed into a short-lived cookie of its own, and the browser is
 //! sent to the provider's authorization endpoint.
 
 use super::query_param;
-use super::transaction::{self, Transaction};
+use super::transaction::{self, StepUp, Transaction};
 use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Reply, RequestView};
 use crate::path::safe_return_to;
@@ -19,7 +20,17 @@ pub async fn start(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply {
         }
     };
     let return_to = safe_return_to(query_param(req, "returnTo").as_deref());
-    let tx = Transaction::new(return_to, now());
+    let step_up = StepUp::parse(
+        query_param(req, "acr_values").as_deref(),
+        query_param(req, "max_age").as_deref(),
+    );
+    let mut tx = Transaction::new(return_to, now());
+    match step_up {
+        Ok(step_up) => tx.step_up = step_up,
+        Err(parameter) => {
+            return Reply::error_detail(400, ErrorCode::InvalidParameter, parameter);
+        }
+    }
     let name = &loaded.cookies.name;
     let Ok(plain) = serde_json::to_vec(&tx) else {
         return Reply::error(500, ErrorCode::Internal);

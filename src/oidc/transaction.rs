@@ -21,6 +21,83 @@ pub struct Transaction {
     pub code_verifier: String,
     pub return_to: String,
     pub created_at: u64,
+    /// What a step-up login asked for (`/auth/login?acr_values=&max_age=`), checked against the
+    /// new ID token by the callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_up: Option<StepUp>,
+}
+
+/// A step-up request (RFC 9470): the `acr` values one of which the new login must reach, and
+/// how recent the user's authentication must be.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepUp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+}
+
+/// The most `acr_values` one login may ask for.
+pub const MAX_ACR_VALUES: usize = 8;
+
+impl StepUp {
+    /// `acr_values` and `max_age` of `/auth/login`, checked: `acr_values` a space-separated
+    /// list of at most [`MAX_ACR_VALUES`] safe values (`policy::is_acr_value`), `max_age` a
+    /// non-negative integer. `None` when neither is given; `Err(parameter)` when one is bad.
+    pub fn parse(
+        acr_values: Option<&str>,
+        max_age: Option<&str>,
+    ) -> Result<Option<StepUp>, &'static str> {
+        let acr_values = match acr_values {
+            None => None,
+            Some(v) => {
+                let values: Vec<&str> = v.split(' ').collect();
+                let ok = values.len() <= MAX_ACR_VALUES
+                    && values.iter().all(|a| crate::policy::is_acr_value(a));
+                if !ok {
+                    return Err("acr_values");
+                }
+                Some(values.join(" "))
+            }
+        };
+        let max_age = match max_age {
+            None => None,
+            Some(m) if !m.is_empty() && m.len() <= 10 && m.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(m.parse().map_err(|_| "max_age")?)
+            }
+            Some(_) => return Err("max_age"),
+        };
+        if acr_values.is_none() && max_age.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(StepUp {
+            acr_values,
+            max_age,
+        }))
+    }
+
+    /// Whether the new login's `acr` and `auth_time` are what was asked; `Err(claim)` names
+    /// the claim that is not. `skew` forgives clock differences on `auth_time`.
+    pub fn satisfied_by(
+        &self,
+        acr: Option<&str>,
+        auth_time: Option<u64>,
+        now: u64,
+        skew: u64,
+    ) -> Result<(), &'static str> {
+        if let Some(wanted) = &self.acr_values {
+            if !acr.is_some_and(|a| wanted.split(' ').any(|w| w == a)) {
+                return Err("acr");
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            let recent = auth_time.is_some_and(|t| now.saturating_sub(t) <= max_age + skew);
+            if !recent {
+                return Err("auth_time");
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Transaction {
@@ -31,6 +108,7 @@ impl Transaction {
             code_verifier: random_verifier(),
             return_to,
             created_at: now,
+            step_up: None,
         }
     }
 
@@ -102,6 +180,14 @@ pub fn authorization_url(authorization_endpoint: &Url, config: &Config, tx: &Tra
                 ResourceParam::Resource => "resource",
             };
             q.append_pair(name, aud);
+        }
+        if let Some(step_up) = &tx.step_up {
+            if let Some(acr_values) = &step_up.acr_values {
+                q.append_pair("acr_values", acr_values);
+            }
+            if let Some(max_age) = step_up.max_age {
+                q.append_pair("max_age", &max_age.to_string());
+            }
         }
     }
     url

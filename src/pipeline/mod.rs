@@ -10,10 +10,11 @@
 //!  4 route       route.rs      the route for host and path               → 404 no_route
 //!  5 session     session.rs    the session from the cookie (or Redis)    → 401 / 503
 //!  6 csrf        csrf.rs       unsafe methods prove their origin         → 403 csrf
-//!  7 policy      policy.rs     who may use the route (empty for now)
+//!  7 policy      policy.rs     the route's require: on the session's claims → 403 / 401 step-up
 //!  8 idle        idle.rs       extend the session's idle timeout
 //!  9 token       token.rs      the route's access token                  → outcome table
 //! 10 upstream    upstream.rs   what the upstream request carries
+//! 11 identity    identity.rs   identity headers, the assertion, static upstream headers
 //! ```
 //!
 //! Adding a step is a new file and one line in [`run`]. The pingora adapter (`proxy`) runs the
@@ -24,6 +25,7 @@
 
 pub mod csrf;
 pub mod gateway;
+pub mod identity;
 pub mod idle;
 pub mod normalize;
 pub mod policy;
@@ -56,10 +58,11 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     route::step(&view, state)?;
     session::step(app, &view, state).await?;
     csrf::step(&view, state)?;
-    policy::step(&view, state)?;
+    policy::step(app, state)?;
     idle::step(app, state).await?;
     token::step(app, state).await?;
-    upstream::step(&view, state)
+    upstream::step(&view, state)?;
+    identity::step(app, state)
 }
 
 #[cfg(test)]

@@ -1,13 +1,85 @@
-//! Step 7, policy: who may use the route. Empty for now: every session that passed the earlier
-//! steps may use every route it matched. The access policy of
-//! `docs/reference.md#access-policy-and-identity` goes here: a route's required claims checked
-//! against the session's user, as a pure function with unit tests, answering `403 forbidden`
-//! (or `401` for a step-up) before any token is fetched for a request that may not have one.
+//! Step 7, policy: who may use the route (`docs/reference.md#access-policy-and-identity`). The
+//! route's `require:` (compiled at load) is checked against the session's claims by the pure
+//! `policy::evaluate`, before any token is fetched for a request that may not have one. The
+//! loaded config decides, so a reload that changes `require:` applies to existing sessions at
+//! once.
+//!
+//! Answers: `403 forbidden` with the failing claim's *name* as `detail`; `401
+//! insufficient_user_authentication` (RFC 9470 step-up) when only `acr` fails; a `403` that asks
+//! for a new login when the session did not keep the claim (the config started using it after the
+//! login). An optional route with a `require:` and no session is the usual `401`. Each refusal is
+//! counted (`tokengate_policy_denied_total{route}`) and logged with the route and the claim name,
+//! never a claim's value.
 
 use super::{Flow, RequestState};
-use crate::http::RequestView;
+use crate::app::App;
+use crate::http::{ErrorCode, Reply};
+use crate::policy::{evaluate, Verdict};
+use serde_json::Value;
 use std::ops::ControlFlow;
 
-pub fn step(_req: &RequestView<'_>, _state: &mut RequestState) -> Flow {
-    ControlFlow::Continue(())
+pub fn step(app: &App, state: &mut RequestState) -> Flow {
+    let Some(route) = state.route.as_ref() else {
+        return ControlFlow::Continue(());
+    };
+    let policy = &route.config.require;
+    if policy.is_empty() {
+        return ControlFlow::Continue(());
+    }
+    let Some(view) = state.session.view.as_ref() else {
+        return ControlFlow::Break(Reply::unauthenticated());
+    };
+    let reply = match evaluate(policy, view.session.as_ref()) {
+        Verdict::Allow => return ControlFlow::Continue(()),
+        Verdict::Deny { claim } => {
+            tracing::info!(route = %route.config.name, claim, "policy: access denied");
+            forbidden(claim)
+        }
+        Verdict::Unknown { claim } => {
+            tracing::info!(
+                route = %route.config.name,
+                claim,
+                "policy: the session did not keep this claim; a new login is needed"
+            );
+            Reply::error_with(
+                403,
+                ErrorCode::Forbidden,
+                [
+                    ("detail", Value::from(claim)),
+                    ("login_required", Value::Bool(true)),
+                ],
+            )
+        }
+        Verdict::StepUp { acr_values } => {
+            tracing::info!(route = %route.config.name, claim = "acr", "policy: step-up needed");
+            step_up(acr_values)
+        }
+    };
+    app.metrics
+        .policy_denied
+        .with_label_values(&[&route.config.name])
+        .inc();
+    ControlFlow::Break(reply)
 }
+
+/// `403 {"error":"forbidden","detail":"<claim>"}`.
+pub fn forbidden(claim: &str) -> Reply {
+    Reply::error_detail(403, ErrorCode::Forbidden, claim)
+}
+
+/// The RFC 9470 challenge. `acr_values` were checked at load (visible ASCII without `"` or
+/// `\`), so they go into the quoted parameter as they are.
+pub fn step_up(acr_values: &str) -> Reply {
+    Reply::error_with(
+        401,
+        ErrorCode::InsufficientUserAuthentication,
+        [("acr_values", Value::from(acr_values))],
+    )
+    .with_header(
+        "www-authenticate",
+        format!("Bearer error=\"insufficient_user_authentication\", acr_values=\"{acr_values}\""),
+    )
+}
+
+#[cfg(test)]
+mod tests;

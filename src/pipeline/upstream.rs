@@ -6,6 +6,7 @@
 use super::{Flow, RequestState};
 use crate::http::RequestView;
 use crate::routing::upstream_path;
+use http::{HeaderName, HeaderValue};
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
@@ -21,6 +22,8 @@ pub struct UpstreamRequest {
     pub proto: &'static str,
     /// The request's own host, for `X-Forwarded-Host`.
     pub original_host: Option<String>,
+    /// Headers set on the upstream request, replacing the client's (step `identity`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
@@ -52,6 +55,7 @@ pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
             "http"
         },
         original_host: req.host.map(str::to_owned),
+        headers: Vec::new(),
     };
     ControlFlow::Continue(())
 }

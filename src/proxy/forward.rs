@@ -1,9 +1,11 @@
 //! What crosses between client and upstream, applied to pingora's headers: the upstream request
 //! the pipeline decided (`pipeline::upstream`: the normalised path, the Bearer token in place of
-//! anything the client sent, no session cookie, `X-Forwarded-*`), and, on the way back, no
+//! anything the client sent, no session cookie, `X-Forwarded-*`, no identity header of the
+//! client's, the gateway's own identity and static headers), and, on the way back, no
 //! upstream `Set-Cookie` that would overwrite the gateway's session
 //! (`docs/reference.md#proxying-a-request`).
 
+use crate::identity::headers::StrippedHeaders;
 use crate::pipeline::upstream::UpstreamRequest;
 use crate::session::cookie::{chunks, header};
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -14,6 +16,8 @@ pub struct Forward<'a> {
     pub upstream: &'a UpstreamRequest,
     pub bearer: Option<&'a str>,
     pub session_cookie: &'a str,
+    /// Identity headers no client may send (every route kind).
+    pub stripped: &'a StrippedHeaders,
 }
 
 /// Rewrites `req` for the upstream.
@@ -29,9 +33,16 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
         )
     })?;
     req.set_uri(uri);
+    for name in f.stripped.present(&req.headers) {
+        req.remove_header(&name);
+    }
     req.remove_header("authorization");
     if let Some(token) = f.bearer {
         req.insert_header("authorization", format!("Bearer {token}"))?;
+    }
+    // After the Bearer token: a static `Authorization` (allowed only with `auth: none`) stays.
+    for (name, value) in &up.headers {
+        req.insert_header(name.clone(), value.clone())?;
     }
     strip_session_cookies(req, f.session_cookie)?;
     req.insert_header("host", up.authority.as_str())?;

@@ -107,6 +107,7 @@ impl ProxyHttp for TokenGate {
                 upstream: &state.upstream,
                 bearer: state.bearer(),
                 session_cookie: &state.loaded.cookies.name,
+                stripped: &state.loaded.stripped,
             },
         )
     }

@@ -3,7 +3,9 @@
 //! 1. `state.rs`: the `state` names a transaction cookie that opens and has not expired; the
 //!    provider sent a `code`, not an `error`.
 //! 2. `exchange.rs`: the code (with the PKCE verifier) becomes tokens at the token endpoint.
-//! 3. `validate.rs`: the ID token is signed by the provider, for this client, with this nonce.
+//! 3. `validate.rs`: the ID token is signed by the provider, for this client, with this nonce,
+//!    and reaches the `acr`/`auth_time` a step-up login asked for; `userinfo.rs` adds the
+//!    userinfo endpoint's claims when `provider.userinfo` is on.
 //! 4. `session.rs`: the session is created, stored, and written into the cookie.
 //!
 //! Every failure is a JSON error that also clears the transaction cookie, and leaves no session.
@@ -11,6 +13,7 @@
 mod exchange;
 mod session;
 mod state;
+mod userinfo;
 mod validate;
 
 use super::transaction::Transaction;
@@ -45,7 +48,11 @@ async fn complete(
         .await
         .map_err(|_| login_error(502, ErrorCode::ProviderUnavailable, None))?;
     let tokens = exchange::code(app, loaded, &code, tx).await?;
-    let claims = validate::id_token(app, loaded, &meta, &tokens.id_token, tx).await?;
+    let mut claims = validate::id_token(app, loaded, &meta, &tokens.id_token, tx).await?;
+    validate::step_up(&claims, tx)?;
+    if loaded.config.provider.userinfo {
+        userinfo::merge(app, &meta, &tokens.grant.access_token, &mut claims).await?;
+    }
     session::create(app, loaded, req, tokens, claims).await
 }
 

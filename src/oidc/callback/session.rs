@@ -1,4 +1,5 @@
-//! Callback step 4: the new session, from the validated claims and the tokens of the exchange,
+//! Callback step 4: the new session, from the validated claims (only those the config uses are
+//! kept, `session::claims`) and the tokens of the exchange,
 //! stored (sealed into the cookie, or as a Redis record the cookie names) and written as
 //! `Set-Cookie`, replacing any session cookie the browser had.
 
@@ -6,6 +7,7 @@ use super::exchange::CodeTokens;
 use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Reply, RequestView};
 use crate::oidc::id_token::IdClaims;
+use crate::session::claims::Claims;
 use crate::session::model::{now, Session, TokenSet, User};
 use crate::session::store::reference_purpose;
 
@@ -19,6 +21,7 @@ pub async fn create(
 ) -> Result<Vec<String>, Reply> {
     let t = tokens.at;
     let login = &loaded.config.provider.login;
+    let kept = Claims::keep(&claims.other, &loaded.used_claims);
     let user = User {
         sub: claims.sub,
         name: claims.name,
@@ -26,6 +29,7 @@ pub async fn create(
         sid: claims.sid,
     };
     let mut session = Session::new(user, t);
+    session.claims = kept;
     session.refresh_token = tokens.refresh_token;
     session.id_token = Some(tokens.id_token);
     session.primary = Some(TokenSet {

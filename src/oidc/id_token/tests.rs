@@ -9,7 +9,20 @@ fn claims(nonce: Option<&str>, azp: Option<&str>, aud: Audience) -> IdClaims {
         nonce: nonce.map(Into::into),
         azp: azp.map(Into::into),
         aud,
+        other: Default::default(),
     }
+}
+
+/// Claims other than the ones named are kept for the session and the step-up check.
+#[test]
+fn other_claims_are_kept() {
+    let c: IdClaims = serde_json::from_str(
+        r#"{"sub":"u","aud":"c","groups":["a","b"],"acr":"urn:mfa","auth_time":1700000000}"#,
+    )
+    .expect("claims");
+    assert_eq!(c.other["groups"], serde_json::json!(["a", "b"]));
+    assert_eq!(c.other["acr"], "urn:mfa");
+    assert!(!c.other.contains_key("sub") && !c.other.contains_key("aud"));
 }
 
 #[test]

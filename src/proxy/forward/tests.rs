@@ -36,15 +36,64 @@ fn upstream(target: &str) -> UpstreamRequest {
         client_ip: None,
         proto: "https",
         original_host: None,
+        headers: Vec::new(),
     }
 }
+
+static NO_STRIPPED: std::sync::LazyLock<StrippedHeaders> =
+    std::sync::LazyLock::new(StrippedHeaders::default);
 
 fn forward(upstream: &UpstreamRequest) -> Forward<'_> {
     Forward {
         upstream,
         bearer: Some("tok"),
         session_cookie: "tokengate",
+        stripped: &NO_STRIPPED,
     }
+}
+
+/// Client identity headers go, whatever their case; the gateway's own replace them; a static
+/// `Authorization` (auth: none) survives the Bearer handling.
+#[test]
+fn identity_headers_of_the_client_are_replaced_by_the_gateways() {
+    let stripped = StrippedHeaders::new([http::HeaderName::from_static("x-user")]);
+    let mut req = request(&[]);
+    for (name, value) in [
+        ("X-User", "mallory"),
+        ("x-user", "eve"),
+        ("X-Tokengate-Assertion", "forged"),
+        ("X-Other", "kept"),
+    ] {
+        req.append_header(name, value).expect("appendable");
+    }
+    let mut up = upstream("/x");
+    up.headers = vec![(
+        http::HeaderName::from_static("x-user"),
+        http::HeaderValue::from_static("alice"),
+    )];
+    let f = Forward {
+        stripped: &stripped,
+        ..forward(&up)
+    };
+    apply(&mut req, &f).expect("applies");
+    let users: Vec<_> = req.headers.get_all("x-user").iter().collect();
+    assert_eq!(users, ["alice"]);
+    assert!(req.headers.get("x-tokengate-assertion").is_none());
+    assert_eq!(req.headers["x-other"], "kept");
+
+    let mut req = request(&[]);
+    req.append_header("Authorization", "Bearer client")
+        .expect("appendable");
+    up.headers = vec![(
+        http::header::AUTHORIZATION,
+        http::HeaderValue::from_static("Basic c3RhdGlj"),
+    )];
+    let f = Forward {
+        bearer: None,
+        ..forward(&up)
+    };
+    apply(&mut req, &f).expect("applies");
+    assert_eq!(req.headers["authorization"], "Basic c3RhdGlj");
 }
 
 #[test]
