@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "proxy_session/access.rs"]
+mod access;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
