@@ -16,6 +16,10 @@
 //   an ID token that a correct relying party must reject (broken signature, or a validly signed
 //   token with a wrong nonce) until mode=off, so tests can check the gateway refuses the login.
 //
+// - Users differ by login name (`findAccount`): `admin*` is in the `admins` group; a login asked
+//   for acr_values=urn:tokengate:demo:mfa reaches that level (`loginWithAcr`), except `nomfa*`.
+//   That is what the gateway's access policy and step-up are shown and tested with.
+//
 // Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
 //          [--client-id tokengate-demo] [--client-secret demo-secret]
 //          [--access-ttl 300] [--no-rotation] [--test-hooks [--latency-ms 0]]
@@ -87,12 +91,54 @@ function signingKeys() {
   return { keys: [{ ...jwk, kid: `demo-${Date.now().toString(36)}`, use: 'sig', alg: 'RS256' }] };
 }
 
+/** The authentication levels the demo's login can reach (`acr`); see `loginWithAcr`. */
+const ACR_PASSWORD = 'urn:tokengate:demo:pwd';
+const ACR_MFA = 'urn:tokengate:demo:mfa';
+
+/**
+ * The demo's users are whatever login name is typed; their claims follow from it, so that two
+ * users differ in what a route's `require:` sees: a name starting with `admin` is in the
+ * `admins` group, everyone is in `staff`.
+ */
 function findAccount(_ctx, sub) {
+  const groups = sub.startsWith('admin') ? ['admins', 'staff'] : ['staff'];
   return {
     accountId: sub,
     async claims() {
-      return { sub, name: `Demo User ${sub}`, email: `${sub}@example.com` };
+      return { sub, name: `Demo User ${sub}`, email: `${sub}@example.com`, groups };
     },
+  };
+}
+
+/**
+ * The login form's submission with an authentication level: a login the client asked to reach
+ * `ACR_MFA` (`acr_values`) gets it, as if a second factor had been checked, unless the login name
+ * starts with `nomfa` (a user without a second factor); every other login is `ACR_PASSWORD`.
+ * This replaces the devInteractions submit for the login prompt only.
+ */
+function loginWithAcr(provider) {
+  return async function login(ctx, next) {
+    if (ctx.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(ctx.path)) {
+      await next();
+      return;
+    }
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') {
+      await next();
+      return;
+    }
+    const chunks = [];
+    for await (const chunk of ctx.req) chunks.push(chunk);
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const accountId = form.get('login') || 'user';
+    const asked = splitList(details.params.acr_values);
+    const mfa = asked.includes(ACR_MFA) && !accountId.startsWith('nomfa');
+    const acr = mfa ? ACR_MFA : ACR_PASSWORD;
+    const amr = mfa ? ['pwd', 'otp'] : ['pwd'];
+    ctx.respond = false;
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId, acr, amr } }, {
+      mergeWithLastSubmission: false,
+    });
   };
 }
 
@@ -288,8 +334,9 @@ function buildProvider(issuer, opts) {
     findAccount,
     loadExistingGrant,
     scopes: LOGIN_OIDC_SCOPES,
-    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    // The gateway reads the user from the ID token; it never calls userinfo.
+    claims: { openid: ['sub'], profile: ['name', 'groups'], email: ['email'] },
+    acrValues: [ACR_PASSWORD, ACR_MFA],
+    // The gateway reads the user from the ID token (userinfo only with provider.userinfo: true).
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     rotateRefreshToken: opts.rotation,
@@ -333,6 +380,7 @@ function buildProvider(issuer, opts) {
     if (opts.latencyMs > 0) provider.use(tokenLatency('/token', opts.latencyMs));
   }
   provider.use(widenAuthorizationRequests('/auth'));
+  provider.use(loginWithAcr(provider));
   return provider;
 }
 

@@ -248,6 +248,7 @@ export async function startGateway(yamlText) {
  */
 export function demoConfig({
   gatewayPort, providerUrl, sessionKey, orders, profile, page, extraRoutes = [], leeway = '60s',
+  serverExtra = '',
 }) {
   const pageRoute = page ? `
   - name: app
@@ -259,7 +260,7 @@ export function demoConfig({
   listen: "127.0.0.1:${gatewayPort}"
   public_url: "http://127.0.0.1:${gatewayPort}"
   threads: 2
-
+${serverExtra}
 provider:
   issuer: "${providerUrl}"
   client_id: "${CLIENT_ID}"
@@ -300,7 +301,9 @@ ${extraRoutes.join('\n')}${pageRoute}`;
  * like demo/routes.yaml on free ports. `extraRoutes` is an array of YAML route items or a
  * function of `{ orders, profile }` (the echoes, for their URLs) returning one.
  */
-export async function startStack({ rotation = true, accessTtl, withPage = false, extraRoutes, leeway } = {}) {
+export async function startStack({
+  rotation = true, accessTtl, withPage = false, extraRoutes, leeway, serverExtra,
+} = {}) {
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const [provider, orders, profile, page, sessionKey] = await Promise.all([
@@ -319,6 +322,7 @@ export async function startStack({ rotation = true, accessTtl, withPage = false,
     page: page?.url,
     extraRoutes: typeof extraRoutes === 'function' ? extraRoutes({ orders, profile }) : extraRoutes,
     leeway,
+    serverExtra,
   });
   const gateway = await startGateway(yaml);
   return { gateway, provider, orders, profile, page, yaml };

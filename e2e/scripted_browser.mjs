@@ -163,9 +163,10 @@ async function follow(jar, url, init, stopAt) {
  * login form (or straight back to the callback when the provider already has a session).
  * Returns `{ callbackUrl }` or `{ form }` for `finishLogin`.
  */
-export async function beginLogin(jar, gatewayUrl, { returnTo } = {}) {
+export async function beginLogin(jar, gatewayUrl, { returnTo, params = {} } = {}) {
   const login = new URL('/auth/login', gatewayUrl);
   if (returnTo !== undefined) login.searchParams.set('returnTo', returnTo);
+  for (const [name, value] of Object.entries(params)) login.searchParams.set(name, value);
   const start = await jar.fetch(login.href);
   if (start.status !== 302 || !start.location) {
     throw new Error(`/auth/login answered ${start.status} ${start.body.slice(0, 300)}`);
@@ -207,8 +208,8 @@ export async function callGatewayCallback(jar, callbackUrl) {
  * gateway's session cookie; throws when the callback does not answer 302 with a session cookie.
  * `jar.lastLogin` keeps the callback URL and response for tests that need them.
  */
-export async function login(gatewayUrl, user, { jar = new CookieJar(), returnTo } = {}) {
-  const begun = await beginLogin(jar, gatewayUrl, { returnTo });
+export async function login(gatewayUrl, user, { jar = new CookieJar(), returnTo, params } = {}) {
+  const begun = await beginLogin(jar, gatewayUrl, { returnTo, params });
   const callbackUrl = await submitLoginForm(jar, begun, user);
   const callback = await callGatewayCallback(jar, callbackUrl);
   if (callback.status !== 302 || jar.sessionCookies(gatewayUrl).length === 0) {
