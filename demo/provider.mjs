@@ -12,6 +12,7 @@
 //   that punishes a gateway which presents the same refresh token twice.
 // - With --test-hooks, GET /__test/stats counts refresh grants, errors, reuse and revocations,
 //   so end-to-end tests can assert that the gateway never reused a token; and
+//   POST /__test/groups?sub=&groups=a,b changes a user's groups for the ID tokens to come; and
 //   POST /__test/corrupt-id-token?mode=signature|nonce|off makes the token endpoint answer with
 //   an ID token that a correct relying party must reject (broken signature, or a validly signed
 //   token with a wrong nonce) until mode=off, so tests can check the gateway refuses the login.
@@ -100,8 +101,11 @@ const ACR_MFA = 'urn:tokengate:demo:mfa';
  * users differ in what a route's `require:` sees: a name starting with `admin` is in the
  * `admins` group, everyone is in `staff`.
  */
+/** Test hook: groups set by POST /__test/groups?sub=..&groups=a,b, over the name's defaults. */
+const groupOverrides = new Map();
+
 function findAccount(_ctx, sub) {
-  const groups = sub.startsWith('admin') ? ['admins', 'staff'] : ['staff'];
+  const groups = groupOverrides.get(sub) ?? (sub.startsWith('admin') ? ['admins', 'staff'] : ['staff']);
   return {
     accountId: sub,
     async claims() {
@@ -296,6 +300,18 @@ function tokenLatency(tokenPath, ms) {
   };
 }
 
+/** Test hook: changes a user's groups at the provider (the next ID token carries them). */
+async function setGroups(ctx, next) {
+  if (ctx.method === 'POST' && ctx.path === '/__test/groups') {
+    ctx.set('Cache-Control', 'no-store');
+    const groups = String(ctx.query.groups ?? '').split(',').filter(Boolean);
+    groupOverrides.set(String(ctx.query.sub), groups);
+    ctx.body = { sub: ctx.query.sub, groups };
+    return;
+  }
+  await next();
+}
+
 /** Served before the provider's own routes; only mounted with --test-hooks. */
 function statsEndpoint(stats) {
   return async function serveStats(ctx, next) {
@@ -376,6 +392,7 @@ function buildProvider(issuer, opts) {
   const stats = trackRefreshEvents(provider);
   if (opts.testHooks) {
     provider.use(statsEndpoint(stats));
+    provider.use(setGroups);
     provider.use(idTokenTampering('/token', jwks.keys[0]));
     if (opts.latencyMs > 0) provider.use(tokenLatency('/token', opts.latencyMs));
   }

@@ -60,6 +60,12 @@ function routes(adminGroups) {
     identity_headers:
       X-User-Acr: acr
 `, `
+  - name: me
+    path_prefix: /api/me
+    upstream: "${profile.url}"
+    strip_prefix: true
+    audience: "${PROFILE}"
+`, `
   - name: open
     path_prefix: /open
     upstream: "${orders.url}"
@@ -172,6 +178,19 @@ test('a step-up the provider did not perform is refused at the callback', async 
   assert.deepEqual(bad.json(), { error: 'invalid_parameter', detail: 'acr_values' });
   const badAge = await jar.fetch(`${gw}/auth/login?max_age=-1`);
   assert.deepEqual(badAge.json(), { error: 'invalid_parameter', detail: 'max_age' });
+});
+
+test('a refresh that brings a new ID token updates the claims the policy sees', async () => {
+  const jar = await login(gw, 'frank');
+  assert.equal((await get(jar, '/api/admin/x')).status, 403);
+  await stack.provider.setGroups('frank', ['admins']);
+  // Another audience, no scope: the gateway refreshes with the refresh token's whole scope
+  // (openid included), so the provider's answer has a new ID token.
+  const refreshed = await get(jar, '/api/me/x');
+  assert.equal(refreshed.status, 200, refreshed.body + log());
+  const r = await get(jar, '/api/admin/x');
+  assert.equal(r.status, 200, r.body + log());
+  assert.equal(r.json().headers['x-user-groups'], 'admins');
 });
 
 test('a reload that changes require: applies to existing sessions at once', async () => {

@@ -169,6 +169,14 @@ export async function startProvider({ gateway, rotation = true, accessTtl } = {}
       if (response.status !== 200) throw new Error(`provider stats answered ${response.status}`);
       return response.json();
     },
+    /** Changes `sub`'s groups at the provider (the ID tokens issued from now on carry them). */
+    async setGroups(sub, groups) {
+      const query = new URLSearchParams({ sub, groups: groups.join(',') });
+      const response = await fetch(`${url}/__test/groups?${query}`, {
+        method: 'POST', signal: AbortSignal.timeout(5000),
+      });
+      if (response.status !== 200) throw new Error(`groups answered ${response.status}`);
+    },
     /** Makes the token endpoint's ID tokens invalid: 'signature', 'nonce', or 'off'. */
     async corruptIdToken(mode) {
       const response = await fetch(`${url}/__test/corrupt-id-token?mode=${mode}`, {

@@ -13,6 +13,7 @@
 //!  7 policy      policy.rs     the route's require: on the session's claims → 403 / 401 step-up
 //!  8 idle        idle.rs       extend the session's idle timeout
 //!  9 token       token.rs      the route's access token                  → outcome table
+//!  9b claims     claims.rs     a refresh's new ID token updates the session's claims
 //! 10 upstream    upstream.rs   what the upstream request carries
 //! 11 identity    identity.rs   identity headers, the assertion, static upstream headers
 //! ```
@@ -23,6 +24,7 @@
 //! After the pipeline, [`respond`] gives the `Set-Cookie` values of the answer, whoever writes
 //! it.
 
+pub mod claims;
 pub mod csrf;
 pub mod gateway;
 pub mod identity;
@@ -60,7 +62,9 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     csrf::step(&view, state)?;
     policy::step(app, state)?;
     idle::step(app, state).await?;
+    let before = claims::before(state);
     token::step(app, state).await?;
+    claims::step(app, state, before).await;
     upstream::step(&view, state)?;
     identity::step(app, state)
 }

@@ -1,0 +1,83 @@
+//! Step 9b, claims: when this request's refresh brought a new ID token, the session's claims are
+//! read from it again (docs/reference.md#access-policy-and-identity), so a user added to a group
+//! at the provider passes a `require:` after the next refresh, without logging in again. The
+//! token is validated as at login (signature from the provider's keys, `iss`, `aud`, `exp`), minus
+//! the nonce, and must name the session's `sub`; otherwise the claims stay as they were (logged,
+//! never failing the request: the access token was obtained). Only when the config uses claims.
+//! The new claims take effect from the next request (the policy step ran before the refresh).
+
+use super::{RequestState, TokenState};
+use crate::app::App;
+use crate::oidc::id_token::IdClaims;
+use crate::session::claims::Claims;
+use crate::session::model::Session;
+use crate::tokens::broker::Decision;
+use std::sync::Arc;
+
+/// The session as it was before the token step, when the config uses claims (an `Arc`, cheap).
+pub fn before(state: &RequestState) -> Option<Arc<Session>> {
+    if state.loaded.used_claims.is_empty() {
+        return None;
+    }
+    state.session.view.as_ref().map(|v| v.session.clone())
+}
+
+pub async fn step(app: &App, state: &mut RequestState, before: Option<Arc<Session>>) {
+    let Some(before) = before else {
+        return;
+    };
+    if !matches!(
+        state.token,
+        TokenState::Attached {
+            decision: Decision::Refreshed,
+            ..
+        }
+    ) {
+        return;
+    }
+    let Some(view) = state.session.view.as_mut() else {
+        return;
+    };
+    let Some(id_token) = view.session.id_token.clone() else {
+        return;
+    };
+    if before.id_token.as_deref() == Some(id_token.as_str()) {
+        return;
+    }
+    let loaded = &state.loaded;
+    let claims = match validate(app, &loaded.config.provider.client_id, &id_token).await {
+        Ok(c) if c.sub == view.session.user.sub => c,
+        Ok(_) => {
+            tracing::warn!("refresh: the new ID token names another subject; claims kept");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "refresh: the new ID token was not valid; claims kept");
+            return;
+        }
+    };
+    let kept = Claims::keep(&claims.other, &loaded.used_claims);
+    if kept == view.session.claims {
+        return;
+    }
+    app.broker.update(view, |s| {
+        // Only onto the session that holds this ID token (not one a later refresh replaced).
+        if s.id_token.as_deref() == Some(id_token.as_str()) {
+            s.claims = kept;
+        }
+    });
+}
+
+async fn validate(app: &App, client_id: &str, id_token: &str) -> Result<IdClaims, String> {
+    let meta = app.discovery().get().await.map_err(|e| e.to_string())?;
+    let required = ["exp", "iat", "iss", "aud", "sub"];
+    let claims: IdClaims = app
+        .jwks
+        .verify(id_token, &meta.jwks_uri, &meta.issuer, client_id, &required)
+        .await
+        .map_err(|e| e.to_string())?;
+    match &claims.azp {
+        Some(azp) if azp != client_id => Err("azp names another client".to_owned()),
+        _ => Ok(claims),
+    }
+}
