@@ -105,6 +105,12 @@ fi
 
 # --- the demo's services --------------------------------------------------------------------
 mkdir -p "$logs"
+if [ -z "${DEMO_ASSERTION_KEY:-}" ]; then
+  DEMO_ASSERTION_KEY="$logs/assertion.pem"
+  node -e "const c = require('node:crypto'); const { privateKey } = c.generateKeyPairSync('ec', { namedCurve: 'P-256' }); require('node:fs').writeFileSync(process.argv[1], privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });" "$DEMO_ASSERTION_KEY"
+  export DEMO_ASSERTION_KEY
+  say "generated the identity-assertion key $DEMO_ASSERTION_KEY"
+fi
 start provider "$logs/provider.log" node "$demo/provider.mjs" --port "$PROVIDER_PORT" \
   --gateway "$GATEWAY_URL" --client-secret "${DEMO_CLIENT_SECRET:-demo-secret}"
 wait_for provider "$PROVIDER_PORT"
@@ -120,7 +126,8 @@ start tokengate - "$tokengate" run --config demo/routes.yaml
 wait_for tokengate "$GATEWAY_PORT"
 
 echo
-echo "Open $GATEWAY_URL/ — log in with any name and password"
+echo "Open $GATEWAY_URL/ — log in with any name and password; a name starting with \"admin\""
+echo "(e.g. admin-ann) may use the Admin API, another (e.g. bob) gets 403 there"
 echo "(helper logs in demo/logs/; Ctrl-C stops everything)"
 echo
 
