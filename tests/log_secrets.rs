@@ -1,7 +1,8 @@
 //! No log line ever carries a token, cookie value, client secret or session key
 //! (docs/reference.md#command-line), even at `debug` (`trace` for tokengate itself): a whole
 //! scenario — cache hit, refresh with rotation, a stale cookie, failure rows, a tampered cookie, an
-//! ended grant, logout — runs against the real binary, every secret that crossed the wire is
+//! ended grant, logout, a route with a policy, identity headers, a static API key and the signed
+//! assertion (claim values, header values and the assertion are secrets too) — runs against the real binary, every secret that crossed the wire is
 //! collected, and the gateway's output is searched for each. Also: `--log-format json` writes one
 //! JSON object per line, with the access-log fields at the top level.
 
@@ -81,8 +82,38 @@ fn routes(echo: &EchoUpstream) -> String {
             &echo.url(),
             &["audience: \"https://inventory.example\""],
         ),
+        route(
+            "admin",
+            "/api/admin",
+            &echo.url(),
+            &[
+                "require:",
+                &format!("  groups: \"{ADMIN_GROUP}\""),
+                "identity_headers:",
+                "  X-User-Groups: groups",
+                "  X-User-Email: email",
+                "identity_assertion: true",
+                "upstream_headers:",
+                &format!("  X-Api-Key: \"{API_KEY}\""),
+            ],
+        ),
     ]
     .concat()
+}
+
+/// Claim and header values of the admin route: secrets, never logged.
+const ADMIN_GROUP: &str = "admins-7f3c9e1d";
+const OTHER_GROUP: &str = "staff-5b2e8a4c";
+const API_KEY: &str = "static-api-key-9d41c6";
+
+/// A session that keeps `groups`, as a login with the admin route's config makes it.
+fn session_in(group: &str, rt: &str, at: &str) -> tokengate::session::model::Session {
+    let mut s = session_for(rt, at);
+    let source = serde_json::json!({ "groups": [group] });
+    let used = ["groups".to_owned()].into();
+    s.claims =
+        tokengate::session::claims::Claims::keep(source.as_object().expect("an object"), &used);
+    s
 }
 
 /// A token that cannot be mistaken for anything else in a log.
@@ -193,6 +224,26 @@ async fn scenario(gw: &Gateway, provider: &MockProvider) -> Secrets {
         .await;
     assert_eq!(status, 401);
 
+    // A policy that allows (identity headers, the API key, the assertion) and one that denies.
+    for group in [ADMIN_GROUP, OTHER_GROUP, API_KEY, "user@example.com"] {
+        secrets.add(group);
+    }
+    let admin = cookie_for(&session_in(ADMIN_GROUP, &dead_rt, &primary));
+    let resp = send("/api/admin/x", &admin).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let assertion = body["headers"]["x-tokengate-assertion"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(assertion.starts_with("eyJ"), "{body}");
+    secrets.add(&assertion);
+    let other = cookie_for(&session_in(OTHER_GROUP, &dead_rt, &primary));
+    let (status, _) = secrets
+        .add_response(send("/api/admin/x", &other).send().await.unwrap())
+        .await;
+    assert_eq!(status, 403);
+
     // Logout.
     let (status, _) = secrets
         .add_response(send("/auth/logout", &current).send().await.unwrap())
@@ -231,10 +282,20 @@ fn assert_no_secret(logs: &str, secrets: &Secrets) {
 async fn run_with(rust_log: &str) -> (String, Secrets) {
     let provider = MockProvider::start().await;
     let echo = EchoUpstream::start().await;
-    let yaml = ConfigBuilder::new(&provider, &routes(&echo)).build();
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/jwt_crypto/testdata/p256.key.pem"
+    );
+    let yaml = ConfigBuilder::new(&provider, &routes(&echo))
+        .build()
+        .replacen(
+            "  threads: 1\n",
+            &format!("  threads: 1\n  assertion_key: \"{key}\"\n"),
+            1,
+        );
     let gw = Gateway::start_with(&yaml, &["run"], &[("RUST_LOG", rust_log)]);
     let secrets = scenario(&gw, &provider).await;
-    let logs = settled_logs(&gw, 11).await;
+    let logs = settled_logs(&gw, 13).await;
     // The scenario really exercised what it claims.
     assert!(provider.call_count() >= 5, "{}", provider.call_count());
     assert!(
@@ -274,7 +335,17 @@ async fn no_secret_reaches_the_logs_at_trace() {
 async fn json_logs_are_one_object_per_line() {
     let provider = MockProvider::start().await;
     let echo = EchoUpstream::start().await;
-    let yaml = ConfigBuilder::new(&provider, &routes(&echo)).build();
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/jwt_crypto/testdata/p256.key.pem"
+    );
+    let yaml = ConfigBuilder::new(&provider, &routes(&echo))
+        .build()
+        .replacen(
+            "  threads: 1\n",
+            &format!("  threads: 1\n  assertion_key: \"{key}\"\n"),
+            1,
+        );
     let gw = Gateway::start_with(
         &yaml,
         &["run", "--log-format", "json"],
