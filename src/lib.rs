@@ -11,15 +11,19 @@
 //!  1 screen     pipeline/screen.rs     head framing, Host and sizes (limits:)
 //!  2 normalize  pipeline/normalize.rs  path.rs: one canonical path
 //!  3 gateway    pipeline/gateway.rs    /auth/* → oidc/ (login, callback/, logout, session_info,
-//!                                      backchannel)
+//!                                      backchannel); the assertion's JWKS
 //!  4 route      pipeline/route.rs      routing.rs: the route for host and path
 //!  5 session    pipeline/session.rs    session/cookie/ reads the cookie, tokens/broker the latest
 //!  6 csrf       pipeline/csrf.rs       the origin rule for unsafe methods
-//!  7 policy     pipeline/policy.rs     (empty: access policy goes here)
+//!  7 policy     pipeline/policy.rs     policy/: the route's require: on session/claims.rs
 //!  8 idle       pipeline/idle.rs       session/lifetime.rs: extend the idle timeout
 //!  9 token      pipeline/token.rs      tokens/broker: cache hit, or one exchange per session;
 //!                                      tokens/error.rs: the outcome table
+//!  9b claims    pipeline/claims.rs     a refresh's new ID token updates the session's claims
 //! 10 upstream   pipeline/upstream.rs   target, authority, X-Forwarded-* (applied by
+//!                                      proxy/forward.rs)
+//! 11 identity   pipeline/identity.rs   identity/: identity headers, the signed assertion,
+//!                                      static upstream headers (client copies stripped by
 //!                                      proxy/forward.rs)
 //!    respond    pipeline/respond.rs    Set-Cookie from the session's latest state
 //! ```
@@ -28,11 +32,13 @@
 //!
 //! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`; `scope`:
 //!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`.
-//! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching.
+//! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching;
+//!   `policy`: a route's compiled `require:` and its pure evaluation.
 //! * `session`: model, lifetime, codec (pure seal/open), cookie (headers, chunks), opened-cache,
 //!   Redis store.
 //! * `tokens`: selection (`cache`), answers (`response`), the client, the per-session broker.
-//! * `oidc`: the `/auth/*` endpoints and ID-token validation.
+//! * `oidc`: the `/auth/*` endpoints and ID-token validation; `identity`: what an upstream is told
+//!   about the user (identity headers, the ES256 assertion).
 //! * `pipeline`: the request steps above; `proxy`: pingora wired to them.
 //! * `app` (config + process state), `server`, `admin`, `metrics`, `logging`, `reload`,
 //!   `shutdown`, `store_health`: the process around them.
