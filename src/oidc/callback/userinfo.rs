@@ -69,3 +69,6 @@ fn apply(claims: &mut IdClaims, info: Map<String, Value>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
