@@ -5,6 +5,10 @@
 //! the nonce, and must name the session's `sub`; otherwise the claims stay as they were (logged,
 //! never failing the request: the access token was obtained). Only when the config uses claims.
 //! The new claims take effect from the next request (the policy step ran before the refresh).
+//!
+//! Cookie store only: with `store: redis` the record may be rewritten only under the session's
+//! exchange lock (another replica may be storing a rotated refresh token), so there the claims
+//! stay those of the login.
 
 use super::{RequestState, TokenState};
 use crate::app::App;
@@ -15,8 +19,8 @@ use crate::tokens::broker::Decision;
 use std::sync::Arc;
 
 /// The session as it was before the token step, when the config uses claims (an `Arc`, cheap).
-pub fn before(state: &RequestState) -> Option<Arc<Session>> {
-    if state.loaded.used_claims.is_empty() {
+pub fn before(app: &App, state: &RequestState) -> Option<Arc<Session>> {
+    if state.loaded.used_claims.is_empty() || app.broker.redis().is_some() {
         return None;
     }
     state.session.view.as_ref().map(|v| v.session.clone())

@@ -62,7 +62,7 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     csrf::step(&view, state)?;
     policy::step(app, state)?;
     idle::step(app, state).await?;
-    let before = claims::before(state);
+    let before = claims::before(app, state);
     token::step(app, state).await?;
     claims::step(app, state, before).await;
     upstream::step(&view, state)?;
