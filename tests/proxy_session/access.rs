@@ -46,11 +46,48 @@ fn routes(up: &str, admin_groups: &str) -> String {
 }
 
 fn yaml(builder: &ConfigBuilder) -> String {
-    builder.build().replacen(
-        "  threads: 1\n",
-        &format!("  threads: 1\n  assertion_key: \"{KEY}\"\n"),
-        1,
+    yaml_with_keys(builder, &format!("assertion_key: \"{KEY}\""))
+}
+
+fn yaml_with_keys(builder: &ConfigBuilder, keys: &str) -> String {
+    builder
+        .build()
+        .replacen("  threads: 1\n", &format!("  threads: 1\n  {keys}\n"), 1)
+}
+
+/// A new P-256 key as a PKCS#8 PEM file in `dir`.
+fn new_key_file(dir: &std::path::Path) -> String {
+    use base64::Engine;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
     )
+    .expect("a new key");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+    let path = dir.join("new.pem");
+    let pem = format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n");
+    std::fs::write(&path, pem).expect("write the key");
+    path.display().to_string()
+}
+
+async fn jwks_kids(gw: &Gateway) -> Vec<String> {
+    let set: Value = client()
+        .get(gw.url("/.well-known/tokengate/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    set["keys"]
+        .as_array()
+        .map(|k| {
+            k.iter()
+                .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn session(groups: Value, acr: Option<&str>) -> Session {
@@ -176,9 +213,15 @@ async fn policy_identity_headers_and_the_assertion() {
         json!({"error": "forbidden", "detail": "groups", "login_required": true})
     );
 
-    // A reload that changes require: applies to the sessions that exist.
+    // A reload that changes require: applies to the sessions that exist; it also re-reads the
+    // key files: a new first key signs, both are published.
+    let old_kids = jwks_kids(&gw).await;
+    assert_eq!(old_kids.len(), 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let new_key = new_key_file(dir.path());
     builder.routes_yaml = routes(&up.url(), "staff");
-    std::fs::write(gw.config_path(), yaml(&builder)).expect("rewrite the config");
+    let keys = format!("assertion_keys: [\"{new_key}\", \"{KEY}\"]");
+    std::fs::write(gw.config_path(), yaml_with_keys(&builder, &keys)).expect("rewrite the config");
     gw.signal("HUP");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
