@@ -3,8 +3,9 @@
 //! A claim becomes a header value as text: a string as it is, `true`/`false`, a number in
 //! decimal, an array as its items joined with `,`. A header is left out, never half-sent, when
 //! the user has no such claim or when the value could be misread: a control character (CR, LF,
-//! NUL, ... could end the header or the request), an array item holding `,` (it would read as two
-//! items), or more than [`MAX_VALUE_LEN`] bytes. Non-ASCII text is sent as UTF-8.
+//! NUL, ... could end the header or the request), an invisible formatting character (zero-width
+//! or bidirectional), an array item holding `,` (it would read as two items), or more than
+//! [`MAX_VALUE_LEN`] bytes. Other non-ASCII text is sent as UTF-8.
 
 use crate::policy::{Claim, ClaimSource};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -51,10 +52,29 @@ fn scalar_text(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
+/// A character that could end the header (control characters) or hide what the value says:
+/// invisible formatting (zero-width spaces and joiners, bidirectional overrides and isolates,
+/// the soft hyphen, the byte-order mark), so that `admin\u{200b}` cannot pass for `admin` in an
+/// upstream's log or comparison.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
 /// Text as a header value: refused with any control character, over the length limit, or when
 /// empty (an empty header says nothing an absent one does not).
 fn text_value(text: &str) -> Option<HeaderValue> {
-    if text.is_empty() || text.len() > MAX_VALUE_LEN || text.chars().any(char::is_control) {
+    if text.is_empty() || text.len() > MAX_VALUE_LEN || text.chars().any(unsafe_char) {
         return None;
     }
     HeaderValue::from_bytes(text.as_bytes()).ok()

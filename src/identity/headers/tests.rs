@@ -108,3 +108,17 @@ fn the_stripped_set_covers_configured_names_and_the_gateway_namespace() {
     let present = set.present(&request);
     assert_eq!(present.len(), 2, "{present:?}");
 }
+
+#[test]
+fn invisible_formatting_characters_drop_the_header() {
+    for text in [
+        "admin\u{200b}",
+        "\u{202e}nimda",
+        "a\u{feff}",
+        "x\u{00ad}y",
+        "a\u{2066}b",
+    ] {
+        assert_eq!(value(json!(text)), None, "{text:?}");
+    }
+    assert_eq!(value(json!(["ok", "admin\u{200d}"])), None);
+}
