@@ -33,6 +33,9 @@ pub struct Readiness {
     /// Whether an unreachable store makes the answer `503` (`?store=required`); else it is only
     /// reported.
     pub store_required: bool,
+    /// Seconds until the listener's certificate expires (negative: expired); `None` without
+    /// TLS. Reported only: a replica with an expiring certificate can still serve.
+    pub tls_seconds_left: Option<i64>,
 }
 
 /// Whether a `/readyz` query string asks for the store to count (`store=required`).
@@ -55,11 +58,26 @@ impl Readiness {
         if let Some(store) = self.store {
             lines.push(format!("session_store: {}", mark(store, "unreachable")));
         }
+        if let Some(left) = self.tls_seconds_left {
+            lines.push(tls_line(left));
+        }
         let store_ok = !self.store_required || self.store != Some(false);
         let ready = self.discovery && store_ok;
         let mut body = lines.join("\n");
         body.push('\n');
         (if ready { 200 } else { 503 }, body)
+    }
+}
+
+/// `tls_certificate: ok, expires in 89 days` (whole days, rounded down), or `expired`.
+fn tls_line(seconds_left: i64) -> String {
+    if seconds_left <= 0 {
+        "tls_certificate: expired".to_owned()
+    } else {
+        format!(
+            "tls_certificate: ok, expires in {} days",
+            seconds_left / 86_400
+        )
     }
 }
 
@@ -104,6 +122,10 @@ impl ServeHttp for Admin {
                     discovery: self.app.discovery().is_ready(),
                     store: self.app.store_ready().await,
                     store_required: store_required(req.uri.query()),
+                    tls_seconds_left: self.app.listener_cert.as_ref().map(|c| {
+                        c.current()
+                            .seconds_left(crate::session::model::now() as i64)
+                    }),
                 };
                 let (status, body) = readiness.reply();
                 (status, TEXT, body)

@@ -14,6 +14,7 @@ use crate::session::lifetime::Lifetime;
 use crate::session::opened::OpenedSessions;
 use crate::session::store::RedisStore;
 use crate::shutdown::InFlight;
+use crate::tls::listener::{CertResolver, ServerCert};
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
 use arc_swap::ArcSwap;
@@ -105,6 +106,8 @@ pub struct App {
     pub store_healthy: std::sync::atomic::AtomicBool,
     /// Proxy requests being served; `SIGTERM` waits for them (see `shutdown`).
     pub in_flight: InFlight,
+    /// The proxy listener's certificate when it has TLS (`server.tls`); swapped on reload.
+    pub listener_cert: Option<Arc<CertResolver>>,
 }
 
 impl App {
@@ -119,6 +122,7 @@ impl App {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let metrics = Arc::new(Metrics::new());
+        let listener_cert = listener_cert(&loaded, &metrics)?;
         let discovery = Arc::new(Discovery::new(
             loaded.config.provider.issuer.clone(),
             http.clone(),
@@ -146,6 +150,7 @@ impl App {
             jwks: Jwks::new(http.clone()),
             store_healthy: std::sync::atomic::AtomicBool::new(false),
             http,
+            listener_cert,
         }))
     }
 
@@ -164,6 +169,19 @@ impl App {
                 .load(std::sync::atomic::Ordering::Relaxed)
         })
     }
+}
+
+/// The listener's certificate, read from `server.tls` (when set) for the resolver that serves
+/// it; its expiry goes to `tokengate_tls_cert_expiry_seconds`.
+fn listener_cert(loaded: &Loaded, metrics: &Metrics) -> Result<Option<Arc<CertResolver>>, String> {
+    let Some(files) = &loaded.config.server.tls else {
+        return Ok(None);
+    };
+    let cert = ServerCert::load(&files.cert, &files.key)
+        .map_err(|(_, message)| format!("server.tls: {message}"))?;
+    metrics.enable_tls();
+    metrics.tls_cert_expiry.set(cert.not_after);
+    Ok(Some(Arc::new(CertResolver::new(cert))))
 }
 
 /// pingora and reqwest both use rustls with `ring`; it must be the process default before any

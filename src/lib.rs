@@ -68,4 +68,5 @@ pub mod server;
 pub mod session;
 pub mod shutdown;
 pub mod store_health;
+pub mod tls;
 pub mod tokens;

@@ -29,6 +29,10 @@ pub struct Metrics {
     pub assertion_failed: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
+    /// The listener certificate's expiry and its reloads: registered by [`Metrics::enable_tls`]
+    /// only when the listener has TLS, so that a plain listener shows no expiry of 0.
+    pub tls_cert_expiry: IntGauge,
+    pub tls_cert_reloads: IntCounterVec,
 }
 
 impl Metrics {
@@ -58,6 +62,17 @@ impl Metrics {
             "Proxy requests being served now (graceful shutdown waits for them).",
         );
         let valid = "static metric definition is valid";
+        let tls_cert_expiry = IntGauge::new(
+            "tokengate_tls_cert_expiry_seconds",
+            "When the proxy listener's certificate expires, in seconds since the Unix epoch.",
+        );
+        let tls_cert_reloads = IntCounterVec::new(
+            Opts::new(
+                "tokengate_tls_cert_reloads_total",
+                "Reloads of the proxy listener's certificate, by result.",
+            ),
+            &["result"],
+        );
         let metrics = Metrics {
             requests: counter_vec(
                 "tokengate_requests_total",
@@ -91,7 +106,7 @@ impl Metrics {
             ),
             upstream_errors: counter_vec(
                 "tokengate_upstream_errors_total",
-                "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout).",
+                "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout, tls).",
                 &["route", "error"],
             ),
             policy_denied: counter_vec(
@@ -107,6 +122,8 @@ impl Metrics {
             token_duration: register(&registry, token_duration.expect(valid)),
             refresh_coalesced: register(&registry, refresh_coalesced.expect(valid)),
             in_flight: register(&registry, in_flight.expect(valid)),
+            tls_cert_expiry: tls_cert_expiry.expect(valid),
+            tls_cert_reloads: tls_cert_reloads.expect(valid),
             registry,
         };
         metrics.start_series();
@@ -121,6 +138,19 @@ impl Metrics {
         }
         for result in [RELOAD_SUCCESS, RELOAD_REJECTED] {
             self.reloads.with_label_values(&[result]);
+        }
+    }
+
+    /// Registers the listener certificate's metrics (a TLS listener); once per process.
+    pub fn enable_tls(&self) {
+        let _ = self
+            .registry
+            .register(Box::new(self.tls_cert_expiry.clone()));
+        let _ = self
+            .registry
+            .register(Box::new(self.tls_cert_reloads.clone()));
+        for result in [RELOAD_SUCCESS, RELOAD_REJECTED] {
+            self.tls_cert_reloads.with_label_values(&[result]);
         }
     }
 

@@ -10,6 +10,7 @@
 //! a log line and `tokengate_config_reloads_total{result}`; a rejected file leaves the running
 //! config untouched.
 
+pub mod certificate;
 pub mod watch;
 
 use crate::app::{App, Loaded};
@@ -61,6 +62,8 @@ pub fn restart_required(old: &Config, new: &Config) -> Vec<&'static str> {
         ("server.admin_listen", a.admin_listen != b.admin_listen),
         ("server.threads", a.threads != b.threads),
         ("server.grace_period", a.grace_period != b.grace_period),
+        // The listener's kind (TCP or TLS) is bound at start; its certificate is not.
+        ("server.tls", a.tls.is_some() != b.tls.is_some()),
         (
             "provider.issuer",
             old.provider.issuer != new.provider.issuer,

@@ -21,6 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::Signal;
 
+/// Handshake runtimes for a TLS listener (`tls::listener::settings`): `None` runs handshakes
+/// on the worker threads. BENCHMARKS.md ("TLS handshakes beside cached requests") measures
+/// both.
+const TLS_OFFLOAD: Option<usize> = None;
+
 /// A gateway ready to run.
 pub struct Gateway {
     server: Server,
@@ -85,7 +90,13 @@ pub fn build(config: Config, config_path: &Path) -> Result<Gateway, String> {
 
     let mut proxy =
         crate::proxy::limits::proxy_service(&server.configuration, TokenGate { app: app.clone() });
-    proxy.add_tcp(&listen);
+    match &app.listener_cert {
+        Some(resolver) => {
+            let settings = crate::tls::listener::settings(resolver.clone(), TLS_OFFLOAD)?;
+            proxy.add_tls_with_settings(&listen, None, settings);
+        }
+        None => proxy.add_tcp(&listen),
+    }
     server.add_service(proxy);
 
     if let Some(addr) = admin_listen {

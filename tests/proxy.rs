@@ -4,6 +4,13 @@
 
 mod support;
 
+#[path = "proxy/tls_listener.rs"]
+mod tls_listener;
+#[path = "proxy/tls_support.rs"]
+mod tls_support;
+#[path = "proxy/tls_upstream.rs"]
+mod tls_upstream;
+
 use serde_json::{json, Value};
 use support::*;
 

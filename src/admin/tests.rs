@@ -6,6 +6,7 @@ fn ready_once_discovery_is_done() {
         discovery: true,
         store: None,
         store_required: false,
+        tls_seconds_left: None,
     };
     assert_eq!(
         r.reply(),
@@ -19,6 +20,7 @@ fn not_ready_while_discovery_is_pending() {
         discovery: false,
         store: None,
         store_required: false,
+        tls_seconds_left: None,
     };
     assert_eq!(
         r.reply(),
@@ -32,6 +34,7 @@ fn an_unreachable_store_is_reported_but_keeps_the_replica_ready() {
         discovery: true,
         store: Some(false),
         store_required: false,
+        tls_seconds_left: None,
     };
     assert_eq!(
         r.reply(),
@@ -48,6 +51,7 @@ fn an_unreachable_store_is_not_ready_when_required() {
         discovery: true,
         store: Some(false),
         store_required: true,
+        tls_seconds_left: None,
     };
     assert_eq!(
         r.reply(),
@@ -87,4 +91,29 @@ fn endpoints_by_method_and_path() {
     );
     assert_eq!(Endpoint::of(&Method::GET, "/metrics/"), Endpoint::NotFound);
     assert_eq!(Endpoint::of(&Method::GET, "/"), Endpoint::NotFound);
+}
+
+#[test]
+fn the_listener_certificate_is_reported_but_never_makes_the_replica_unready() {
+    let r = |left| Readiness {
+        discovery: true,
+        store: None,
+        store_required: false,
+        tls_seconds_left: Some(left),
+    };
+    assert_eq!(
+        r(90 * 86_400 + 5).reply(),
+        (
+            200,
+            "config: ok\nprovider_discovery: ok\ntls_certificate: ok, expires in 90 days\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        r(-1).reply(),
+        (
+            200,
+            "config: ok\nprovider_discovery: ok\ntls_certificate: expired\n".to_owned()
+        )
+    );
 }

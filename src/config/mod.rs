@@ -7,8 +7,9 @@
 //! checks it (`read.rs`, on top of the single-value rules in `fields.rs`); the `walker` collects
 //! problems and replaces `${VAR}` (`interpolate`) in each value after parsing. One file per
 //! section: `server`, `provider` (with `login`), `session`, `tokens`, `limits`, `routes` (with
-//! `access`: a route's `require`, `identity_headers` and `upstream_headers`); `load` has the
-//! entry points and the top-level table.
+//! `access`: a route's `require`, `identity_headers` and `upstream_headers`); `tls` reads the
+//! TLS keys of `server` and `routes` (and their files); `load` has the entry points and the
+//! top-level table.
 //!
 //! Adding a key to a route: a field in `model::RouteConfig` and a row in `routes::route` (with
 //! its default and reader); a check between keys goes in `routes::check`. Code that builds a
@@ -30,6 +31,7 @@ mod server;
 mod session;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod tokens;
 mod walker;
 mod yaml;

@@ -5,6 +5,7 @@
 use crate::jwt_crypto::signing_key::SigningKey;
 use crate::policy::Policy;
 use crate::scope::Scope;
+pub use crate::tls::upstream::{CaBundle, ClientCert};
 use http::{HeaderName, HeaderValue};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +37,15 @@ pub struct ServerConfig {
     pub assertion_key: Option<KeyFile>,
     /// Or a list for rotation (`server.assertion_keys`): the first signs, every one is published.
     pub assertion_keys: Vec<KeyFile>,
+    /// TLS on the proxy listener; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate chain and its key, as PEM files (`server.tls`, `upstream_client_cert`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl ServerConfig {
@@ -201,6 +211,15 @@ pub struct RouteConfig {
     pub identity_assertion: bool,
     /// Static upstream request headers (`upstream_headers:`), e.g. an API key.
     pub upstream_headers: Vec<StaticHeader>,
+    /// Roots for the upstream's certificate instead of the system's (a private CA).
+    pub upstream_ca: Option<CaBundle>,
+    /// Presented to the upstream when it asks for a client certificate (mTLS).
+    pub upstream_client_cert: Option<ClientCert>,
+    /// The name sent as SNI and verified in the upstream's certificate; `None`: the upstream's
+    /// host.
+    pub upstream_sni: Option<String>,
+    /// HTTP/2 to the upstream (ALPN `h2` over TLS, prior knowledge over plain HTTP).
+    pub upstream_h2: bool,
 }
 
 /// One `identity_headers:` entry: the upstream header and the claim it carries.

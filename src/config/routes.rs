@@ -7,6 +7,7 @@ use super::model::{AuthMode, RouteConfig};
 use super::problems::ConfigErrors;
 use super::read;
 use super::section::section;
+use super::tls;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
 use super::{access, fields};
@@ -36,6 +37,10 @@ fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
         identity_headers: default(Vec::new()) => access::identity_headers,
         identity_assertion: default(false) => read::boolean,
         upstream_headers: default(Vec::new()) => access::upstream_headers,
+        upstream_ca: optional => tls::ca_bundle,
+        upstream_client_cert: optional => tls::client_cert,
+        upstream_sni: optional => read::parsed(tls::server_name),
+        upstream_h2: default(false) => read::boolean,
     });
     if let Field::Value(r) = &route {
         check(w, path, r);
@@ -64,8 +69,10 @@ impl RouteConfig {
     }
 }
 
-/// Keys that contradict the route's `auth`: silently ignored, they would hide a mistake.
+/// Keys that contradict the route's `auth` or its upstream's scheme: silently ignored, they
+/// would hide a mistake.
 fn check(w: &mut Walker, path: &str, route: &RouteConfig) {
+    check_upstream_tls(w, path, route);
     if route.auth == AuthMode::None {
         if route.audience.is_some() {
             w.error(
@@ -87,6 +94,26 @@ fn check(w: &mut Walker, path: &str, route: &RouteConfig) {
             "false is allowed only with auth: none (webhooks that carry no session): on a \
              route that reads the session it would let other sites send requests with the \
              user's token; remove csrf: false, or set auth: none",
+        );
+    }
+}
+
+/// The TLS keys need an `https://` upstream: over plain HTTP there is no certificate to
+/// verify or present, and a key that silently does nothing would look like protection.
+fn check_upstream_tls(w: &mut Walker, path: &str, route: &RouteConfig) {
+    if route.upstream.tls {
+        return;
+    }
+    let set = [
+        ("upstream_ca", route.upstream_ca.is_some()),
+        ("upstream_client_cert", route.upstream_client_cert.is_some()),
+        ("upstream_sni", route.upstream_sni.is_some()),
+    ];
+    for (key, _) in set.iter().filter(|(_, set)| *set) {
+        w.error(
+            &join(path, key),
+            "needs an https:// upstream (over http:// there is no certificate to verify or \
+             present): make the upstream https://, or remove the key",
         );
     }
 }

@@ -4,6 +4,7 @@ use super::fields;
 use super::model::ServerConfig;
 use super::read;
 use super::section::section;
+use super::tls;
 use super::walker::{join, Field, Walker};
 use super::yaml::Node;
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ pub(crate) fn server(w: &mut Walker, path: &str, node: &Node) -> Field<ServerCon
         assertion_key: optional => read::parsed(fields::assertion_key),
         assertion_keys: default(Vec::new())
             => read::list("key files", read::parsed(fields::assertion_key)),
+        tls: optional => tls::server_tls,
     });
     if let Field::Value(s) = &server {
         check(w, path, s);
@@ -49,6 +51,13 @@ fn check(w: &mut Walker, path: &str, server: &ServerConfig) {
             &join(path, "assertion_keys"),
             "set either assertion_key (one key) or assertion_keys (a list for rotation: the \
              first signs, every one is published), not both",
+        );
+    }
+    if server.tls.is_some() && !server.is_https() {
+        w.error(
+            &join(path, "tls"),
+            "needs an https:// server.public_url: browsers reach a TLS listener with https, \
+             and the login's redirect URI is built from public_url",
         );
     }
     if !server.is_https() && !fields::is_loopback(&server.public_url) {

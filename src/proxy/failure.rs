@@ -4,6 +4,10 @@
 use crate::http::{ErrorCode, Reply};
 use pingora::{ErrorSource, ErrorType};
 
+/// The label of `tokengate_upstream_errors_total` for an upstream whose certificate could not be
+/// verified, or that refused the gateway's (the answer's `detail`).
+pub const TLS: &str = "tls";
+
 /// Why proxying failed after the gateway had decided to forward (pingora's `fail_to_proxy`) →
 /// the JSON answer, with the `kind` counted in `tokengate_upstream_errors_total` for upstream
 /// failures. `None`: the client's connection is gone, nothing can be written.
@@ -25,6 +29,13 @@ pub fn proxy_failure(
             ErrorSource::Upstream,
             ConnectTimedout | TLSHandshakeTimedout | ReadTimedout | WriteTimedout,
         ) => upstream(504, ErrorCode::UpstreamTimeout),
+        (
+            ErrorSource::Upstream,
+            TLSHandshakeFailure | InvalidCert | HandshakeError | TLSWantX509Lookup,
+        ) => Some((
+            Reply::error_detail(502, ErrorCode::UpstreamUnavailable, TLS),
+            Some(TLS),
+        )),
         (ErrorSource::Upstream, _) => upstream(502, ErrorCode::UpstreamUnavailable),
         (ErrorSource::Downstream, ReadTimedout) => {
             Some((Reply::error(408, ErrorCode::RequestTimeout), None))
@@ -32,6 +43,27 @@ pub fn proxy_failure(
         (ErrorSource::Downstream, _) => Some((Reply::error(400, ErrorCode::BadRequest), None)),
         _ => Some((Reply::error(500, ErrorCode::Internal), None)),
     }
+}
+
+/// The error's kind for [`proxy_failure`]: an upstream error caused by TLS counts as a TLS
+/// handshake failure even when pingora saw it later. With TLS 1.3 the client's side of the
+/// handshake ends before the server has checked the client certificate; an upstream that
+/// refuses the gateway's certificate (or wants one) says so with an alert that pingora reads
+/// as a `ReadError` of the response head.
+pub fn kind_of(e: &pingora::Error) -> &ErrorType {
+    if *e.esource() == ErrorSource::Upstream && caused_by_tls(e.root_cause()) {
+        &ErrorType::TLSHandshakeFailure
+    } else {
+        e.etype()
+    }
+}
+
+/// Whether `cause` is an I/O error carrying a rustls error (an alert received or sent).
+pub fn caused_by_tls(cause: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    cause
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
 /// The client went away (closed the connection, or it broke, or stopped reading its answer)

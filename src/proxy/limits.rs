@@ -8,6 +8,8 @@
 //!   read, so a client sending one byte a minute would hold a connection for ever, and it waits
 //!   for an idle keep-alive connection's next request without any limit).
 //! * [`upstream_timeouts`]: connect, read and write timeouts on every upstream peer.
+//! * HTTP/2 (a TLS listener): the header-list bound and the idle close of a connection, set
+//!   when the service is built ([`proxy_service`]).
 
 use crate::app::{App, Loaded};
 use crate::config::LimitsConfig;
@@ -48,13 +50,28 @@ fn header_complete() {
     let _ = HEADER_DONE.try_with(|done| done.store(true, Ordering::Release));
 }
 
-/// The proxy service for `gate`, with [`HeaderDeadline`] around it.
+/// The largest decoded HTTP/2 header list accepted: the largest `limits.max_header_bytes`
+/// allowed, plus HPACK's 32 bytes per field for pingora's 256 fields. The configured limit
+/// itself is the `screen` step's (`431` with a JSON body, and it follows a reload); pingora's
+/// default of 64 KiB would refuse a full session cookie (16 chunks) before that step.
+const H2_MAX_HEADER_LIST: u32 = 1024 * 1024 + 32 * 256;
+
+/// The proxy service for `gate`, with [`HeaderDeadline`] around it. An HTTP/2 connection
+/// without a stream is closed after `limits.client_header_timeout`, as an idle HTTP/1.1
+/// keep-alive connection is (the value at start: pingora takes it when the service is built).
 pub fn proxy_service(
     conf: &Arc<ServerConf>,
     gate: TokenGate,
 ) -> Service<HeaderDeadline<HttpProxy<TokenGate>>> {
     let app = gate.app.clone();
-    let proxy = pingora::proxy::http_proxy(conf, gate);
+    let idle = app.current.load().config.limits.client_header_timeout;
+    let mut proxy = pingora::proxy::http_proxy(conf, gate);
+    let mut h2 = pingora::protocols::http::v2::server::default_h2_options();
+    h2.max_header_list_size(H2_MAX_HEADER_LIST);
+    proxy.h2_options = Some(h2);
+    let mut options = HttpServerOptions::default();
+    options.h2_idle_timeout = Some(idle);
+    proxy.server_options = Some(options);
     Service::new(
         "tokengate proxy".to_owned(),
         HeaderDeadline {

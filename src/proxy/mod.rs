@@ -7,7 +7,7 @@
 //!                          pipeline::run: screen → normalize → gateway (/auth/*) → route
 //!                            → session → csrf → policy → idle → token → upstream
 //!                          Break(reply): respond::finish, reply::write; Continue: proxy
-//! upstream_peer            the route's upstream, limits::upstream_timeouts
+//! upstream_peer            peer::for_route: the route's upstream, its TLS, the time limits
 //! upstream_request_filter  forward::apply: target, Bearer, no session cookie, X-Forwarded-*
 //! response_filter          forward::drop_upstream_session_cookies;
 //!                          Set-Cookie from the session's *latest* state (respond::set_cookies)
@@ -19,6 +19,7 @@ pub mod access_log;
 pub mod failure;
 pub mod forward;
 pub mod limits;
+pub mod peer;
 pub mod reply;
 pub mod request;
 
@@ -85,10 +86,10 @@ impl ProxyHttp for TokenGate {
         let route = ctx.state.route.as_ref().ok_or_else(|| {
             pingora::Error::explain(pingora::ErrorType::InternalError, "no route in context")
         })?;
-        let up = &route.config.upstream;
-        let mut peer = HttpPeer::new(up.address(), up.tls, up.host.clone());
-        limits::upstream_timeouts(&mut peer.options, &ctx.state.loaded.config.limits);
-        Ok(Box::new(peer))
+        Ok(Box::new(peer::for_route(
+            &route.config,
+            &ctx.state.loaded.config.limits,
+        )))
     }
 
     async fn upstream_request_filter(
@@ -143,15 +144,22 @@ impl ProxyHttp for TokenGate {
             error_code: 0,
             can_reuse_downstream: false,
         };
-        let Some((reply, counted)) = failure::proxy_failure(e.etype(), e.esource()) else {
+        let Some((reply, counted)) = failure::proxy_failure(failure::kind_of(e), e.esource())
+        else {
             return gone;
         };
         if let Some(error) = counted {
+            let route = ctx.state.route_name();
             self.app
                 .metrics
                 .upstream_errors
-                .with_label_values(&[ctx.state.route_name(), error])
+                .with_label_values(&[route, error])
                 .inc();
+            if error == failure::TLS {
+                // Never a plaintext retry: the operator needs to know which route's upstream,
+                // CA or certificate is wrong. The cause names the certificate problem only.
+                tracing::warn!(route, cause = %e, "upstream TLS failed");
+            }
         }
         // A final answer has begun (its head carried the cookies): pingora closes the
         // connection, there is nothing more to write. An informational one (`100 Continue`,

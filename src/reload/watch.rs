@@ -10,6 +10,7 @@
 //! file. A content that was tried once (accepted or rejected) is not tried again until it
 //! changes, so a broken file produces one error line, not one per second.
 
+use super::certificate::CertWatch;
 use super::reload_and_report;
 use crate::app::App;
 use async_trait::async_trait;
@@ -111,7 +112,8 @@ impl Debounce {
     }
 }
 
-/// The background service that reloads the config on `SIGHUP` and on a change of the file.
+/// The background service that reloads the config on `SIGHUP` and on a change of the file, and
+/// the listener's certificate on `SIGHUP` and on a change of its files (`super::certificate`).
 pub struct ConfigWatcher {
     app: Arc<App>,
     path: PathBuf,
@@ -140,8 +142,9 @@ impl BackgroundService for ConfigWatcher {
             return;
         };
         let mut debounce = Debounce::new(self.loaded, SETTLE);
+        let mut certs = CertWatch::new(&self.app);
         loop {
-            let wait = if debounce.settling() {
+            let wait = if debounce.settling() || certs.settling() {
                 SETTLE_POLL
             } else {
                 POLL
@@ -156,11 +159,14 @@ impl BackgroundService for ConfigWatcher {
                     let on_disk = fingerprint(&self.path);
                     reload_and_report(&self.app, &self.path, "SIGHUP");
                     debounce.tried(on_disk);
+                    certs.hangup(&self.app);
                 }
                 _ = tokio::time::sleep(wait) => {
-                    if debounce.observe(fingerprint(&self.path), Instant::now()) == Poll::Reload {
+                    let now = Instant::now();
+                    if debounce.observe(fingerprint(&self.path), now) == Poll::Reload {
                         reload_and_report(&self.app, &self.path, "file change");
                     }
+                    certs.poll(&self.app, now);
                 }
             }
         }

@@ -1,24 +1,10 @@
 use super::*;
-use crate::config::{AuthMode, Upstream};
 use crate::path::normalize_path;
-use crate::scope::Scope;
 
 fn route(name: &str, prefix: &str, host: Option<&str>) -> RouteConfig {
     RouteConfig {
-        name: name.to_owned(),
-        path_prefix: prefix.to_owned(),
         host: host.map(str::to_owned),
-        upstream: Upstream {
-            tls: false,
-            host: "127.0.0.1".to_owned(),
-            port: 9101,
-        },
-        strip_prefix: false,
-        auth: AuthMode::Required,
-        audience: None,
-        scope: Scope::empty(),
-        csrf: true,
-        ..RouteConfig::new(name, "/", "http://127.0.0.1:9101").expect("a valid route")
+        ..RouteConfig::new(name, prefix, "http://127.0.0.1:9101").unwrap()
     }
 }
 

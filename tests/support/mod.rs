@@ -67,6 +67,9 @@ pub struct ConfigBuilder {
     pub idle_timeout: Option<&'static str>,
     /// `server.admin_listen` on this loopback port, when set.
     pub admin_port: Option<u16>,
+    /// `server.tls` with these certificate and key files, and an https `public_url` on
+    /// `localhost`; `None`: a plain listener.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl ConfigBuilder {
@@ -83,6 +86,21 @@ impl ConfigBuilder {
             redis_url: None,
             idle_timeout: None,
             admin_port: None,
+            tls: None,
+        }
+    }
+
+    /// A TLS listener with the certificate chain at `cert` and its key at `key`.
+    pub fn tls(mut self, cert: &std::path::Path, key: &std::path::Path) -> Self {
+        self.tls = Some((cert.to_owned(), key.to_owned()));
+        self
+    }
+
+    /// The public origin: `https://localhost:<port>` with TLS, else `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        match self.tls {
+            Some(_) => format!("https://localhost:{}", self.port),
+            None => format!("http://127.0.0.1:{}", self.port),
         }
     }
 
@@ -137,9 +155,9 @@ impl ConfigBuilder {
         format!(
             r#"server:
   listen: "127.0.0.1:{port}"
-  public_url: "http://127.0.0.1:{port}"
+  public_url: "{origin}"
   threads: 1
-{admin}
+{admin}{tls}
 provider:
   issuer: "{issuer}"
   client_id: "{client_id}"
@@ -164,6 +182,18 @@ routes:
 {routes}
 "#,
             port = self.port,
+            origin = self.origin(),
+            tls = self
+                .tls
+                .as_ref()
+                .map(|(c, k)| {
+                    format!(
+                        "  tls: {{ cert: \"{}\", key: \"{}\" }}\n",
+                        c.display(),
+                        k.display()
+                    )
+                })
+                .unwrap_or_default(),
             admin = self
                 .admin_port
                 .map(|p| format!("  admin_listen: \"127.0.0.1:{p}\"\n"))

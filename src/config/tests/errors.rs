@@ -20,12 +20,13 @@ fn unknown_keys_at_every_level() {
         errors(&text),
         vec![
             "server.listn: unknown key (expected one of: listen, public_url, admin_listen, \
-             threads, grace_period, assertion_key, assertion_keys)",
+             threads, grace_period, assertion_key, assertion_keys, tls)",
             "extra: unknown key (expected one of: server, provider, session, tokens, limits, \
              routes)",
             "routes[0].timeout: unknown key (expected one of: name, path_prefix, host, upstream, \
              strip_prefix, auth, audience, scope, csrf, require, identity_headers, \
-             identity_assertion, upstream_headers)",
+             identity_assertion, upstream_headers, upstream_ca, upstream_client_cert, upstream_sni, \
+             upstream_h2)",
         ]
     );
 }

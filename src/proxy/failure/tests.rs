@@ -64,3 +64,35 @@ fn proxy_failures_are_json_with_a_status_per_cause() {
     );
     assert_eq!(metric(InvalidHTTPHeader, ErrorSource::Downstream), None);
 }
+
+#[test]
+fn an_upstream_tls_alert_read_after_the_handshake_is_a_tls_failure() {
+    let alert = std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+    );
+    let mut inner = pingora::Error::new_up(ErrorType::ReadError);
+    inner.set_cause(alert);
+    let mut outer = pingora::Error::new_up(ErrorType::ReadError);
+    outer.set_cause(inner);
+    assert_eq!(kind_of(&outer), &ErrorType::TLSHandshakeFailure);
+    assert_eq!(
+        failure(kind_of(&outer).clone(), ErrorSource::Upstream),
+        Some((
+            502,
+            json!({"error": "upstream_unavailable", "detail": "tls"})
+        ))
+    );
+
+    let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    let mut plain = pingora::Error::new_up(ErrorType::ReadError);
+    plain.set_cause(reset);
+    assert_eq!(kind_of(&plain), &ErrorType::ReadError);
+    // A client's TLS trouble is the client's, never an upstream failure.
+    let mut down = pingora::Error::new_down(ErrorType::ReadError);
+    down.set_cause(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        rustls::Error::DecryptError,
+    ));
+    assert_eq!(kind_of(&down), &ErrorType::ReadError);
+}
