@@ -427,3 +427,6 @@ fn the_provider_guides_configs_pass_check() {
         }
     }
 }
+
+#[path = "deploy/tls.rs"]
+mod tls;
