@@ -214,3 +214,38 @@ fn a_sighup_reload_counts_as_trying_that_content() {
     assert!(!d.settling());
     assert_eq!(d.observe(fp("b"), t0 + Duration::from_secs(1)), Poll::Idle);
 }
+
+#[test]
+fn adding_server_tls_needs_a_restart_and_changing_its_files_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    for name in ["a", "b"] {
+        std::fs::write(dir.path().join(format!("{name}.crt")), made.cert.pem()).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{name}.key")),
+            made.signing_key.serialize_pem(),
+        )
+        .unwrap();
+    }
+    let base = yaml("127.0.0.1:8080", "http://127.0.0.1:9101")
+        .replace("http://127.0.0.1:8080", "https://gw.example.com");
+    let with = |name: &str| {
+        let d = dir.path().display();
+        base.replace(
+            "  public_url:",
+            &format!(
+                "  tls: {{ cert: \"{d}/{name}.crt\", key: \"{d}/{name}.key\" }}\n  public_url:"
+            ),
+        )
+    };
+    let plain = parse(&base);
+    assert_eq!(
+        restart_required(&plain, &parse(&with("a"))),
+        vec!["server.tls"]
+    );
+    assert_eq!(
+        restart_required(&parse(&with("a")), &plain),
+        vec!["server.tls"]
+    );
+    assert!(restart_required(&parse(&with("a")), &parse(&with("b"))).is_empty());
+}

@@ -1,11 +1,12 @@
 //! Tests of `parse_str` and `check_str` on whole documents: typed values, defaults and
-//! interpolation (`valid`), the exact path and message of every kind of error (`errors`), and
-//! what `check` refuses or warns about because it would break at run time (`checks`). This file
-//! holds the shared fixtures.
+//! interpolation (`valid`), the exact path and message of every kind of error (`errors`), what
+//! `check` refuses or warns about because it would break at run time (`checks`), and the TLS
+//! keys with their files (`tls`). This file holds the shared fixtures.
 
 mod access;
 mod checks;
 mod errors;
+mod tls;
 mod valid;
 
 use super::{check_str, load_file, parse_str, Config, ConfigErrors};
