@@ -39,9 +39,12 @@
 //! * `tokens`: selection (`cache`), answers (`response`), the client, the per-session broker.
 //! * `oidc`: the `/auth/*` endpoints and ID-token validation; `identity`: what an upstream is told
 //!   about the user (identity headers, the ES256 assertion).
-//! * `pipeline`: the request steps above; `proxy`: pingora wired to them.
-//! * `app` (config + process state), `server`, `admin`, `metrics`, `logging`, `reload`,
-//!   `shutdown`, `store_health`: the process around them.
+//! * `tls`: PEM files, the listener's swappable certificate, a route's upstream CA and client
+//!   certificate (read at config load).
+//! * `pipeline`: the request steps above; `proxy`: pingora wired to them (`proxy/peer.rs`: the
+//!   upstream's TLS and HTTP version).
+//! * `app` (config + process state), `server`, `admin`, `metrics`, `logging`, `reload` (and the
+//!   listener certificate's reload), `shutdown`, `store_health`: the process around them.
 //!
 //! Each layer imports only those below it. Decisions are pure functions with unit tests (in
 //! `x/tests.rs` beside module `x`); I/O lives at the edges (`tokens::client`, `oidc`, `proxy`,
