@@ -21,10 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::Signal;
 
-/// Handshake runtimes for a TLS listener (`tls::listener::settings`): `None` runs handshakes
-/// on the worker threads. BENCHMARKS.md ("TLS handshakes beside cached requests") measures
-/// both.
-const TLS_OFFLOAD: Option<usize> = None;
+/// Handshake runtimes for a TLS listener (`tls::listener::settings`): one runtime of one thread
+/// does every TLS handshake, so that a burst of new connections queues there instead of in
+/// front of the requests of established connections on the worker threads. `None` would run
+/// them on the workers; BENCHMARKS.md ("HTTP/2 over TLS") compares both.
+const TLS_OFFLOAD: Option<usize> = Some(1);
 
 /// A gateway ready to run.
 pub struct Gateway {
