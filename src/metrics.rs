@@ -27,6 +27,8 @@ pub struct Metrics {
     pub policy_denied: IntCounterVec,
     /// Identity assertions that could not be signed, by route (the request is refused).
     pub assertion_failed: IntCounterVec,
+    /// Requests refused for their framing or headers before reaching a route, by reason.
+    pub refused: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
     /// The listener certificate's expiry and its reloads: registered by [`Metrics::enable_tls`]
@@ -118,6 +120,11 @@ impl Metrics {
                 "tokengate_assertion_failed_total",
                 "Identity assertions that could not be signed, by route.",
                 &["route"],
+            ),
+            refused: counter_vec(
+                "tokengate_requests_refused_total",
+                "Requests refused for their framing or headers before reaching a route, by reason (the 400 answer's detail).",
+                &["reason"],
             ),
             token_duration: register(&registry, token_duration.expect(valid)),
             refresh_coalesced: register(&registry, refresh_coalesced.expect(valid)),

@@ -15,6 +15,8 @@ mod fuzz_entry;
 mod csrf;
 #[path = "hostile/edge.rs"]
 mod edge;
+#[path = "hostile/framing.rs"]
+mod framing;
 #[path = "hostile/limits.rs"]
 mod limits;
 #[path = "hostile/mutations.rs"]

@@ -8,6 +8,7 @@
 //! pingora can do the same.
 
 pub mod error;
+pub mod framing;
 pub mod outbound;
 pub mod reply;
 pub mod request;

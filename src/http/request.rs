@@ -2,6 +2,7 @@
 //! The pingora adapter (`proxy::request`) builds one from a pingora session; a listener that
 //! answers instead of proxying (forward-auth) builds one from a plain HTTP request.
 
+use crate::http::framing::Violation;
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Version};
@@ -21,9 +22,13 @@ pub struct RequestView<'a> {
     pub headers: &'a HeaderMap,
     /// The peer the request came from (for `X-Forwarded-For`).
     pub client_ip: Option<IpAddr>,
-    /// The head as received, where the listener keeps it (HTTP/1): a parsed header can hide a
-    /// `Content-Length` the client sent beside `Transfer-Encoding`.
+    /// The head exactly as received, where the listener keeps it (HTTP/1): pingora's parsed
+    /// header hides a `Content-Length` sent beside `Transfer-Encoding`, and its own copy of the
+    /// head has a rewritten target when the client's held control characters.
     pub raw_head: Option<Bytes>,
+    /// What the listener found wrong with the request's framing on the wire (`http::framing`):
+    /// the head, or chunk lines read with it.
+    pub framing: Option<Violation>,
     /// Length of the request target as received, to size a head that has no raw form.
     pub target_len: usize,
 }

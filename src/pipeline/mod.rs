@@ -52,7 +52,7 @@ pub type Flow = ControlFlow<Reply>;
 /// `Continue`: forward the request as `state` describes.
 pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) -> Flow {
     let view = req.view();
-    screen::step(&view, state)?;
+    screen::step(&app.metrics, &view, state)?;
     normalize::step(&view, state)?;
     if gateway::applies(state) {
         return ControlFlow::Break(gateway::step(app, req, state).await);

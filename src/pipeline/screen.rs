@@ -1,28 +1,38 @@
-//! Step 1, screen: what a client may cost the gateway, checked before anything else looks at
-//! a request (`limits:` in `routes.yaml`, `docs/reference.md#limits`).
+//! Step 1, screen: what a client may cost the gateway, and what two servers could frame
+//! differently, checked before anything else looks at a request (`limits:` in `routes.yaml`,
+//! `docs/reference.md#limits`, `docs/reference.md#proxying-a-request`).
 //!
 //! pingora 0.9 already refuses, with a bare `400`, request heads over 1 MiB or with more than 256
-//! fields, duplicate or differing `Content-Length`s, a non-chunked final `Transfer-Encoding`,
-//! several `Host` fields, userinfo, and an absolute-form target whose authority differs from
-//! `Host`. It *accepts* a request carrying both `Content-Length` and `Transfer-Encoding` (it drops
-//! the length and reads chunks) and accepts HTTP/1.1 without `Host`. This step refuses those
-//! (RFC 9112 §3.2 and §6.1) with `400 bad_request`, and a head or `Cookie` over the configured
-//! size with `431` (clearing the session's chunks when the cookies are too large). The time
-//! limits live with the listener (`proxy::limits`).
+//! fields, differing `Content-Length`s, a non-chunked final `Transfer-Encoding`, several `Host`
+//! fields, userinfo, and an absolute-form target whose authority differs from `Host`. It
+//! *accepts* a request carrying both `Content-Length` and `Transfer-Encoding` (it drops the
+//! length and reads chunks; pingora issue #945), a `Content-Length` list of equal values or the
+//! same `Content-Length` twice (reconciled as RFC 9110 §8.6 allows, but forwarded as sent;
+//! pingora issue #309), bare LF line endings (`httparse` accepts them), a request target with
+//! control characters or spaces (percent-encoded, then forwarded), and HTTP/1.1 without `Host`.
+//! The framing tap (`proxy::tap`, rules in `http::framing`) sees the head as received, before
+//! pingora rewrote it; this step refuses what it found (RFC 9112 §2.2, §3.2, §6.1, §6.3, and a
+//! chunked body's first lines read with the head, §7.1) with `400 bad_request`, HTTP/1.1 without
+//! a valid `Host` (§3.2) too, and a head or `Cookie` over the configured size with `431`
+//! (clearing the session's chunks when the cookies are too large). The time limits live with
+//! the listener (`proxy::limits`).
 
 use super::{Flow, RequestState};
 use crate::config::LimitsConfig;
+use crate::http::framing::{head, Violation};
 use crate::http::{ErrorCode, Reply, RequestView};
+use crate::metrics::Metrics;
 use std::ops::ControlFlow;
 
 /// Refuses a request that breaks a limit. The answer closes the connection, since an unread
 /// body cannot be told apart from the next request.
-pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
+pub fn step(metrics: &Metrics, req: &RequestView<'_>, state: &mut RequestState) -> Flow {
     let loaded = &state.loaded;
     let Err(refusal) = check_head(req, &loaded.config.limits) else {
         return ControlFlow::Continue(());
     };
     tracing::debug!(?refusal, "request refused before routing");
+    metrics.refused.with_label_values(&[refusal.reason()]).inc();
     let mut reply = refusal.reply();
     if refusal == Refusal::CookieTooLarge {
         // The browser sends the same cookies with every request: without this it would get a
@@ -39,9 +49,10 @@ pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
 /// Why a request was refused before routing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// Both `Content-Length` and `Transfer-Encoding`: two servers may frame the body differently,
-    /// which is how requests are smuggled (RFC 9112 §6.1 allows refusing it; we do).
-    ConflictingFraming,
+    /// Framing two servers may read differently, which is how requests are smuggled: both
+    /// `Content-Length` and `Transfer-Encoding` (RFC 9112 §6.1 allows refusing it; we do), a
+    /// `Content-Length` list, a bare LF, a target with control characters, a bad chunk line.
+    Framing(Violation),
     /// HTTP/1.1 without `Host` (RFC 9112 §3.2: `400`).
     MissingHost,
     /// A `Host` that is not `host[:port]` (RFC 9112 §3.2: `400`).
@@ -53,14 +64,24 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The label of `tokengate_requests_refused_total`: the answer's `detail`, or its error.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::Framing(violation) => violation.detail(),
+            Refusal::MissingHost => "missing_host",
+            Refusal::InvalidHost => "invalid_host",
+            Refusal::HeaderTooLarge => "header_too_large",
+            Refusal::CookieTooLarge => "cookie_too_large",
+        }
+    }
+
     /// The answer: `400 {"error":"bad_request","detail":..}` or
     /// `431 {"error":"request_header_fields_too_large"}` (RFC 6585 §5).
     pub fn reply(self) -> Reply {
-        let bad = |detail: &str| Reply::error_detail(400, ErrorCode::BadRequest, detail);
         match self {
-            Refusal::ConflictingFraming => bad("conflicting_framing"),
-            Refusal::MissingHost => bad("missing_host"),
-            Refusal::InvalidHost => bad("invalid_host"),
+            Refusal::Framing(_) | Refusal::MissingHost | Refusal::InvalidHost => {
+                Reply::error_detail(400, ErrorCode::BadRequest, self.reason())
+            }
             Refusal::HeaderTooLarge | Refusal::CookieTooLarge => {
                 Reply::error(431, ErrorCode::RequestHeaderFieldsTooLarge)
             }
@@ -68,15 +89,15 @@ impl Refusal {
     }
 }
 
-/// Checks a request head. Its raw form (HTTP/1) is needed because pingora removes
-/// `Content-Length` from the parsed header when `Transfer-Encoding` is present.
+/// Checks a request head: what the framing tap found in it, then `Content-Length`, `Host` and
+/// the sizes.
 pub fn check_head(req: &RequestView<'_>, limits: &LimitsConfig) -> Result<(), Refusal> {
     let raw_head = req.raw_head.as_deref();
-    // Only a request with `Transfer-Encoding` can have lost its `Content-Length`, so only then
-    // is the raw head (kilobytes of cookies, on every authenticated request) scanned.
-    let chunked = req.headers.contains_key(http::header::TRANSFER_ENCODING);
-    if chunked && raw_head.is_some_and(has_conflicting_framing) {
-        return Err(Refusal::ConflictingFraming);
+    if let Some(violation) = req.framing.or_else(|| untapped_framing(req)) {
+        return Err(Refusal::Framing(violation));
+    }
+    if !single_content_length(req.headers) {
+        return Err(Refusal::Framing(Violation::InvalidContentLength));
     }
     match req.headers.get(http::header::HOST) {
         None if req.version == http::Version::HTTP_11 => return Err(Refusal::MissingHost),
@@ -93,16 +114,26 @@ pub fn check_head(req: &RequestView<'_>, limits: &LimitsConfig) -> Result<(), Re
     Ok(())
 }
 
-/// True when the header section names both `Content-Length` and `Transfer-Encoding`.
-pub fn has_conflicting_framing(raw_head: &[u8]) -> bool {
-    let (mut length, mut encoding) = (false, false);
-    // The first line is the request line; a field line is `name:value` (no space before `:`).
-    for line in raw_head.split(|&b| b == b'\n').skip(1) {
-        let name = line.split(|&b| b == b':').next().unwrap_or_default();
-        length |= name.eq_ignore_ascii_case(b"content-length");
-        encoding |= name.eq_ignore_ascii_case(b"transfer-encoding");
+/// The framing of a raw head the tap did not judge (a listener without one): pingora removes
+/// `Content-Length` from the parsed header when `Transfer-Encoding` is present, so only then is
+/// the raw head (kilobytes of cookies, on every authenticated request) read again.
+fn untapped_framing(req: &RequestView<'_>) -> Option<Violation> {
+    let raw = req.raw_head.as_deref()?;
+    if !req.headers.contains_key(http::header::TRANSFER_ENCODING) {
+        return None;
     }
-    length && encoding
+    head::check(raw).err()
+}
+
+/// At most one `Content-Length` field, holding one value (HTTP/2 too: its framing is its own,
+/// but an HTTP/1 upstream reads the field pingora passes on).
+pub fn single_content_length(headers: &http::HeaderMap) -> bool {
+    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => !v.as_bytes().contains(&b','),
+        _ => false,
+    }
 }
 
 /// `uri-host [ ":" port ]` without userinfo, as `http` parses an authority, with a numeric port.

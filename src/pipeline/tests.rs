@@ -66,6 +66,7 @@ impl Incoming for Plain {
             headers: &self.headers,
             client_ip: Some(IpAddr::from([127, 0, 0, 1])),
             raw_head: None,
+            framing: None,
             target_len: self.path.len() + self.query.map_or(0, |q| q.len() + 1),
         }
     }

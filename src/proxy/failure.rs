@@ -1,12 +1,37 @@
 //! Why proxying failed after the gateway decided to forward (pingora's `fail_to_proxy`), and
 //! whether the client is still there to hear it.
 
+use crate::http::framing::Violation;
 use crate::http::{ErrorCode, Reply};
 use pingora::{ErrorSource, ErrorType};
 
 /// The label of `tokengate_upstream_errors_total` for an upstream whose certificate could not be
 /// verified, or that refused the gateway's (the answer's `detail`).
 pub const TLS: &str = "tls";
+
+/// The client's bytes broke the framing rules after the request was let through (a bad chunk
+/// line in a body being forwarded; `proxy::tap` failed the read that carried it): `400
+/// {"error":"bad_request","detail":..}`, with the reason for `tokengate_requests_refused_total`.
+/// `None` when the failure has another cause.
+pub fn framing_failure(
+    violation: Option<Violation>,
+    source: &ErrorSource,
+) -> Option<(Reply, &'static str)> {
+    let violation = violation.filter(|_| *source == ErrorSource::Downstream)?;
+    let reply = Reply::error_detail(400, ErrorCode::BadRequest, violation.detail());
+    Some((reply, violation.detail()))
+}
+
+/// The gateway's line for a failed proxy attempt, in place of pingora's: the error's kind and
+/// side, never its context (which may hold an upstream's response head) nor the request's query.
+pub fn log(e: &pingora::Error, route: &str) {
+    let (kind, source) = (e.etype().as_str(), e.esource().as_str());
+    if *e.esource() == ErrorSource::Upstream {
+        tracing::error!(route, error = kind, source, "proxying failed");
+    } else {
+        tracing::debug!(route, error = kind, source, "proxying failed");
+    }
+}
 
 /// Why proxying failed after the gateway had decided to forward (pingora's `fail_to_proxy`) →
 /// the JSON answer, with the `kind` counted in `tokengate_upstream_errors_total` for upstream

@@ -10,9 +10,12 @@
 //! * [`upstream_timeouts`]: connect, read and write timeouts on every upstream peer.
 //! * HTTP/2 (a TLS listener): the header-list bound and the idle close of a connection, set
 //!   when the service is built ([`proxy_service`]).
+//!
+//! The same wrapper puts the framing tap (`proxy::tap`) around each new connection.
 
 use crate::app::{App, Loaded};
 use crate::config::LimitsConfig;
+use crate::proxy::tap::Tap;
 use crate::proxy::TokenGate;
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream};
@@ -81,7 +84,8 @@ pub fn proxy_service(
     )
 }
 
-/// Wraps pingora's HTTP application so that each request header must be complete within
+/// Wraps pingora's HTTP application so that each connection's bytes pass the framing tap
+/// ([`Tap`]), and each request header must be complete within
 /// `limits.client_header_timeout` of the connection opening (or of the previous request on a
 /// kept-alive connection). The header is complete when `request_filter` starts, which the wrapped
 /// application signals through a task-local flag; until then the wait is raced against the
@@ -102,6 +106,7 @@ where
         shutdown: &ShutdownWatch,
     ) -> Option<ReusedHttpStream> {
         let deadline = self.app.current.load().config.limits.client_header_timeout;
+        let session = Tap::install(session);
         let done = Arc::new(AtomicBool::new(false));
         let request =
             HEADER_DONE.scope(done.clone(), self.inner.process_new_http(session, shutdown));

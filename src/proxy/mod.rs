@@ -2,6 +2,8 @@
 //! nothing decided here. Each phase, and what it hands to or takes from the pipeline:
 //!
 //! ```text
+//! (listener)               limits::HeaderDeadline; tap::Tap: every byte read from the client
+//!                          also goes through `http::framing` (heads as received, chunk lines)
 //! new_ctx                  the current config, for the whole request   → RequestState
 //! request_filter           limits::header_received (deadlines)
 //!                          pipeline::run: screen → normalize → gateway (/auth/*) → route
@@ -10,10 +12,18 @@
 //! upstream_peer            peer::for_route: the route's upstream, its TLS, the time limits
 //! upstream_request_filter  forward::apply: target, Bearer, no session cookie, X-Forwarded-*
 //! response_filter          forward::drop_upstream_session_cookies;
-//!                          Set-Cookie from the session's *latest* state (respond::set_cookies)
-//! fail_to_proxy            failure::proxy_failure → a JSON error, still with the Set-Cookie
+//!                          Set-Cookie from the session's *latest* state (respond::set_cookies);
+//!                          a 101 makes the tap stop reading HTTP
+//! fail_to_proxy            failure::framing_failure (a bad chunk line: 400) or
+//!                          failure::proxy_failure → a JSON error, still with the Set-Cookie;
+//!                          the gateway's own log line (pingora's, with its request summary
+//!                          and error context, is suppressed)
 //! logging                  access_log::record: one line and the request metric
 //! ```
+//!
+//! pingora's own error lines name the request by [`ProxyHttp::request_summary`]; here that is the
+//! method and the path, never the query (an authorization code, or any secret an application
+//! puts in a query string, must not reach a log).
 
 pub mod access_log;
 pub mod failure;
@@ -22,6 +32,7 @@ pub mod limits;
 pub mod peer;
 pub mod reply;
 pub mod request;
+pub mod tap;
 
 use crate::app::App;
 use crate::pipeline::{self, respond, RequestState};
@@ -33,6 +44,7 @@ use request::PingoraRequest;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
+use tap::Tap;
 
 pub struct TokenGate {
     pub app: Arc<App>,
@@ -64,7 +76,8 @@ impl ProxyHttp for TokenGate {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
         limits::header_received(session, &ctx.state.loaded);
-        let flow = pipeline::run(&self.app, &mut PingoraRequest(session), &mut ctx.state).await;
+        let flow =
+            pipeline::run(&self.app, &mut PingoraRequest::new(session), &mut ctx.state).await;
         match flow {
             ControlFlow::Continue(()) => Ok(false),
             ControlFlow::Break(reply) => {
@@ -115,10 +128,15 @@ impl ProxyHttp for TokenGate {
 
     async fn response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         upstream_response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
+        if upstream_response.status == http::StatusCode::SWITCHING_PROTOCOLS {
+            if let Some(tap) = Tap::of(session.as_downstream()) {
+                tap.upgraded();
+            }
+        }
         // An upstream must not be able to overwrite the gateway's session.
         forward::drop_upstream_session_cookies(upstream_response, &ctx.state.loaded.cookies.name);
         for c in respond::set_cookies(&self.app, &mut ctx.state) {
@@ -144,8 +162,16 @@ impl ProxyHttp for TokenGate {
             error_code: 0,
             can_reuse_downstream: false,
         };
-        let Some((reply, counted)) = failure::proxy_failure(failure::kind_of(e), e.esource())
-        else {
+        failure::log(e, ctx.state.route_name());
+        let framing = Tap::of(session.as_downstream()).and_then(Tap::violation);
+        let failure = match failure::framing_failure(framing, e.esource()) {
+            Some((reply, reason)) => {
+                self.app.metrics.refused.with_label_values(&[reason]).inc();
+                Some((reply, None))
+            }
+            None => failure::proxy_failure(failure::kind_of(e), e.esource()),
+        };
+        let Some((reply, counted)) = failure else {
             return gone;
         };
         if let Some(error) = counted {
@@ -183,13 +209,20 @@ impl ProxyHttp for TokenGate {
         }
     }
 
+    /// pingora's line carries the error's context (for an upstream that answered garbage, its
+    /// response head, cookies included); `fail_to_proxy` logged the failure without it.
     fn suppress_error_log(
         &self,
         _session: &Session,
         _ctx: &RequestCtx,
-        e: &pingora::Error,
+        _e: &pingora::Error,
     ) -> bool {
-        failure::client_went_away(e.etype(), e.esource())
+        true
+    }
+
+    fn request_summary(&self, session: &Session, _ctx: &RequestCtx) -> String {
+        let req = session.req_header();
+        format!("{} {}", req.method, req.uri.path())
     }
 
     async fn logging(
@@ -198,6 +231,9 @@ impl ProxyHttp for TokenGate {
         e: Option<&pingora::Error>,
         ctx: &mut RequestCtx,
     ) {
+        if let Some(tap) = Tap::of(session.as_downstream()) {
+            tap.answered();
+        }
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let method = &session.req_header().method;
         access_log::record(&self.app, method, status, ctx.started, &ctx.state, e);

@@ -1,24 +1,60 @@
 //! A pingora session as the pipeline's [`Incoming`] request: the only place the pipeline's view
 //! of a request is taken from pingora.
 
+use crate::http::framing::connection::Observed;
+use crate::http::framing::Violation;
 use crate::http::request::BodyError;
 use crate::http::{Incoming, RequestView};
+use crate::proxy::tap::Tap;
 use async_trait::async_trait;
 use pingora::http::RequestHeader;
 use pingora::proxy::Session;
 
-pub struct PingoraRequest<'s>(pub &'s mut Session);
+pub struct PingoraRequest<'s> {
+    pub session: &'s mut Session,
+    /// The head as the framing tap received it (HTTP/1).
+    wire: Wire,
+}
+
+/// What the framing tap saw of this request.
+enum Wire {
+    /// HTTP/2: no tap, no raw head.
+    Untapped,
+    Observed(Observed),
+    /// The tap did not follow this request's head: its framing is unknown.
+    Lost,
+}
+
+impl<'s> PingoraRequest<'s> {
+    /// The request pingora has just parsed, with its head as the tap received it.
+    pub fn new(session: &'s mut Session) -> PingoraRequest<'s> {
+        let wire = match Tap::of(session.as_downstream()) {
+            None => Wire::Untapped,
+            Some(tap) => tap.take_head().map_or(Wire::Lost, Wire::Observed),
+        };
+        PingoraRequest { session, wire }
+    }
+}
 
 #[async_trait]
 impl Incoming for PingoraRequest<'_> {
     fn view(&self) -> RequestView<'_> {
-        view_of(self.0)
+        let mut view = view_of(self.session);
+        match &self.wire {
+            Wire::Untapped => {}
+            Wire::Observed(observed) => {
+                view.raw_head = Some(observed.head.clone());
+                view.framing = observed.violation;
+            }
+            Wire::Lost => view.framing = Some(Violation::Unobserved),
+        }
+        view
     }
 
     async fn read_body(&mut self, limit: usize) -> Result<Vec<u8>, BodyError> {
         let mut body = Vec::new();
         loop {
-            match self.0.read_request_body().await {
+            match self.session.read_request_body().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
                         return Err(BodyError::TooLarge);
@@ -32,7 +68,8 @@ impl Incoming for PingoraRequest<'_> {
     }
 }
 
-/// The request facts the pipeline reads, borrowed from the session.
+/// The request facts the pipeline reads, borrowed from the session; the raw head is pingora's
+/// copy (the framing tap's, as received, replaces it in [`PingoraRequest::view`]).
 pub fn view_of(session: &Session) -> RequestView<'_> {
     let req = session.req_header();
     RequestView {
@@ -50,6 +87,7 @@ pub fn view_of(session: &Session) -> RequestView<'_> {
             .as_downstream()
             .as_http1()
             .map(|h1| h1.get_headers_raw_bytes()),
+        framing: None,
         target_len: req.raw_path().len(),
     }
 }

@@ -12,6 +12,7 @@ fn view<'a>(req: &'a RequestHeader, raw: Option<&[u8]>) -> RequestView<'a> {
         headers: &req.headers,
         client_ip: None,
         raw_head: raw.map(bytes::Bytes::copy_from_slice),
+        framing: None,
         target_len: req.raw_path().len(),
     }
 }
@@ -51,36 +52,58 @@ fn http11(headers: &[(&str, &str)]) -> RequestHeader {
 }
 
 #[test]
-fn content_length_with_transfer_encoding_is_a_conflict_in_any_case() {
-    let raw =
-        b"POST /x HTTP/1.1\r\nHost: a\r\ncontent-LENGTH: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
-    assert!(has_conflicting_framing(raw));
-    let bare_lf = b"POST /x HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\nContent-Length: 5\n\n";
-    assert!(has_conflicting_framing(bare_lf));
-}
-
-#[test]
-fn one_framing_header_or_lookalikes_are_no_conflict() {
-    for raw in [
-        &b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..],
-        b"POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
-        b"POST /x HTTP/1.1\r\nX-Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-        b"POST /x HTTP/1.1\r\nContent-Length: 5\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n",
-        b"POST /content-length: HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+fn what_the_framing_tap_found_is_refused_before_anything_else() {
+    let req = http11(&[]);
+    for violation in [
+        Violation::BareLf,
+        Violation::InvalidTarget,
+        Violation::InvalidChunk,
+        Violation::Unobserved,
     ] {
-        assert!(!has_conflicting_framing(raw), "{}", raw.escape_ascii());
+        let mut v = view(&req, None);
+        v.framing = Some(violation);
+        assert_eq!(
+            super::check_head(&v, &limits()),
+            Err(Refusal::Framing(violation))
+        );
     }
 }
 
 #[test]
-fn a_conflict_is_refused_before_anything_else() {
+fn without_a_tap_a_conflict_in_the_raw_head_is_still_refused() {
     // As pingora parses it: `Transfer-Encoding` kept, `Content-Length` removed.
     let req = http11(&[("host", "a"), ("transfer-encoding", "chunked")]);
-    let raw = b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n";
-    assert_eq!(
-        check_head(&req, Some(raw), &limits()),
-        Err(Refusal::ConflictingFraming)
-    );
+    for raw in [
+        &b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+        b"POST /x HTTP/1.1\r\nHost: a\r\ncontent-LENGTH: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        assert_eq!(
+            check_head(&req, Some(raw), &limits()),
+            Err(Refusal::Framing(Violation::ConflictingFraming))
+        );
+    }
+    let lookalike =
+        b"POST /x HTTP/1.1\r\nX-Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_eq!(check_head(&req, Some(lookalike), &limits()), Ok(()));
+}
+
+#[test]
+fn a_content_length_list_or_repeat_is_refused_from_the_parsed_header_too() {
+    for fields in [
+        &[("host", "a"), ("content-length", "5, 5")][..],
+        &[
+            ("host", "a"),
+            ("content-length", "5"),
+            ("content-length", "5"),
+        ],
+    ] {
+        assert_eq!(
+            check_head(&http11(fields), None, &limits()),
+            Err(Refusal::Framing(Violation::InvalidContentLength))
+        );
+    }
+    let one = http11(&[("host", "a"), ("content-length", "5")]);
+    assert_eq!(check_head(&one, None, &limits()), Ok(()));
 }
 
 #[test]
@@ -198,7 +221,7 @@ fn refusals_answer_with_the_documented_status_and_body() {
         )
     );
     assert_eq!(
-        body(Refusal::ConflictingFraming),
+        body(Refusal::Framing(Violation::ConflictingFraming)),
         (
             400,
             serde_json::json!({"error": "bad_request", "detail": "conflicting_framing"})
