@@ -7,6 +7,7 @@ use crate::identity::assertion::Assertions;
 use crate::identity::headers::StrippedHeaders;
 use crate::metrics::Metrics;
 use crate::oidc::id_token::Jwks;
+use crate::pipeline::client_headers::IdentityHeaders;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
 use crate::session::cookie::{SessionCookies, SessionReader};
@@ -40,6 +41,8 @@ pub struct Loaded {
     pub stripped: StrippedHeaders,
     /// The identity-assertion keys and the assertions made with them (when configured).
     pub assertions: Option<Assertions>,
+    /// Headers never taken from a client (`pipeline::client_headers`).
+    pub identity_headers: IdentityHeaders,
 }
 
 impl Loaded {
@@ -79,6 +82,13 @@ impl Loaded {
                 reference: config.session.store == StoreKind::Redis,
                 max_chunks: config.limits.max_cookie_chunks,
             },
+            // Every route's `identity_headers` names join the fixed list.
+            identity_headers: IdentityHeaders::new(
+                config
+                    .routes
+                    .iter()
+                    .flat_map(|r| r.identity_headers.iter().map(|h| h.name.as_str())),
+            ),
             keys,
             opened: OpenedSessions::new(),
             router,

@@ -11,6 +11,8 @@ mod support;
 #[path = "../fuzz/src/lib.rs"]
 mod fuzz_entry;
 
+#[path = "hostile/client_headers.rs"]
+mod client_headers;
 #[path = "hostile/csrf.rs"]
 mod csrf;
 #[path = "hostile/edge.rs"]
@@ -51,6 +53,11 @@ impl Stand {
 
     /// The stand plus `extra` routes (already formatted with `support::route`).
     pub async fn with_routes(limits: &str, extra: &[String]) -> Stand {
+        Self::with_server_lines(limits, extra, &[]).await
+    }
+
+    /// The stand plus `extra` routes and `server` lines (`key: value`, without indentation).
+    pub async fn with_server_lines(limits: &str, extra: &[String], server: &[&str]) -> Stand {
         let provider = MockProvider::start().await;
         let up = EchoUpstream::start().await;
         let mut routes = route("api", "/api", &up.url(), &[])
@@ -59,7 +66,10 @@ impl Stand {
         for r in extra {
             routes.push_str(r);
         }
-        let yaml = format!("{}\n{limits}", config(&provider, &routes));
+        let server: String = server.iter().map(|l| format!("  {l}\n")).collect();
+        let base =
+            config(&provider, &routes).replacen("server:\n", &format!("server:\n{server}"), 1);
+        let yaml = format!("{base}\n{limits}");
         let gw = Gateway::start(&yaml);
         let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), PRIMARY));
         Stand {

@@ -22,6 +22,27 @@ const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// `address/prefix` (`10.0.0.0/8`, `fd00::/8`), or one address (`/32` or `/128`). Host bits
+/// set under the prefix are refused: `10.1.2.3/8` is more likely a typo than a network.
+pub(crate) fn cidr(value: &str) -> Result<ipnet::IpNet, String> {
+    if let Ok(ip) = value.parse::<std::net::IpAddr>() {
+        return Ok(ipnet::IpNet::from(ip));
+    }
+    let net = value.parse::<ipnet::IpNet>().map_err(|_| {
+        format!(
+            "{value:?} is not a CIDR; expected an address/prefix such as 10.0.0.0/8 or fd00::/8"
+        )
+    })?;
+    if net.trunc() != net {
+        return Err(format!(
+            "{value:?} has host bits set under its /{}; did you mean {}?",
+            net.prefix_len(),
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
 /// `IP:port`. Hostnames are refused: a listener binds an address, and resolving a name at bind
 /// time would make the bound interface depend on DNS.
 pub(crate) fn socket_addr(value: &str) -> Result<SocketAddr, String> {

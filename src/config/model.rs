@@ -39,6 +39,10 @@ pub struct ServerConfig {
     pub assertion_keys: Vec<KeyFile>,
     /// TLS on the proxy listener; `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Peers whose forwarding headers are believed (`server.trusted_proxies`, default none):
+    /// their `X-Forwarded-For` is appended to, their `Forwarded`, `X-Real-IP` and
+    /// `X-Forwarded-Proto/Host` kept.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A certificate chain and its key, as PEM files (`server.tls`, `upstream_client_cert`).

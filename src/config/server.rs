@@ -24,6 +24,7 @@ pub(crate) fn server(w: &mut Walker, path: &str, node: &Node) -> Field<ServerCon
         assertion_keys: default(Vec::new())
             => read::list("key files", read::parsed(fields::assertion_key)),
         tls: optional => tls::server_tls,
+        trusted_proxies: default(Vec::new()) => read::list("CIDRs", read::parsed(fields::cidr)),
     });
     if let Field::Value(s) = &server {
         check(w, path, s);

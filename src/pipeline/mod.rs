@@ -8,6 +8,8 @@
 //!  2 normalize   normalize.rs  one canonical path                        → 400 bad_path
 //!  3 gateway     gateway.rs    /auth/* answered by oidc/                 → its own answers
 //!  4 route       route.rs      the route for host and path               → 404 no_route
+//! 4b client_headers client_headers.rs  identity and forwarding headers,
+//!                                 Connection nominating them              → 400 bad_request
 //!  5 session     session.rs    the session from the cookie (or Redis)    → 401 / 503
 //!  6 csrf        csrf.rs       unsafe methods prove their origin         → 403 csrf
 //!  7 policy      policy.rs     the route's require: on the session's claims → 403 / 401 step-up
@@ -25,6 +27,7 @@
 //! it.
 
 pub mod claims;
+pub mod client_headers;
 pub mod csrf;
 pub mod gateway;
 pub mod identity;
@@ -58,6 +61,7 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
         return ControlFlow::Break(gateway::step(app, req, state).await);
     }
     route::step(&view, state)?;
+    client_headers::step(&app.metrics, &view, state)?;
     session::step(app, &view, state).await?;
     csrf::step(&view, state)?;
     policy::step(app, state)?;

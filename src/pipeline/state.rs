@@ -20,6 +20,8 @@ pub struct RequestState {
     pub session: SessionState,
     /// The route's token (step `token`).
     pub token: TokenState,
+    /// What the upstream keeps of the client's headers (step `client_headers`).
+    pub client_headers: super::client_headers::ClientHeaders,
     /// What the upstream receives (step `upstream`).
     pub upstream: super::upstream::UpstreamRequest,
     /// The gateway's own error code when it answered instead of the upstream.
@@ -62,6 +64,7 @@ impl RequestState {
             route: None,
             session: SessionState::default(),
             token: TokenState::None,
+            client_headers: Default::default(),
             upstream: Default::default(),
             error: None,
             close: false,

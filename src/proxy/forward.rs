@@ -1,11 +1,12 @@
 //! What crosses between client and upstream, applied to pingora's headers: the upstream request
 //! the pipeline decided (`pipeline::upstream`: the normalised path, the Bearer token in place of
-//! anything the client sent, no session cookie, `X-Forwarded-*`, no identity header of the
-//! client's, the gateway's own identity and static headers), and, on the way back, no
-//! upstream `Set-Cookie` that would overwrite the gateway's session
-//! (`docs/reference.md#proxying-a-request`).
+//! anything the client sent, no session cookie, no client identity or forwarding header the
+//! `client_headers` step removed, `X-Forwarded-*`, the gateway's own identity and static
+//! headers), and, on the way back, no upstream `Set-Cookie` that would overwrite the gateway's
+//! session (`docs/reference.md#proxying-a-request`).
 
 use crate::identity::headers::StrippedHeaders;
+use crate::pipeline::client_headers::ClientHeaders;
 use crate::pipeline::upstream::UpstreamRequest;
 use crate::session::cookie::{chunks, header};
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -18,6 +19,8 @@ pub struct Forward<'a> {
     pub session_cookie: &'a str,
     /// Identity headers no client may send (every route kind).
     pub stripped: &'a StrippedHeaders,
+    /// What the upstream keeps of the client's identity and forwarding headers.
+    pub client: &'a ClientHeaders,
 }
 
 /// Rewrites `req` for the upstream.
@@ -33,8 +36,12 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
         )
     })?;
     req.set_uri(uri);
+    // The client's identity and forwarding headers go before the gateway sets its own.
     for name in f.stripped.present(&req.headers) {
         req.remove_header(&name);
+    }
+    for name in &f.client.remove {
+        req.remove_header(name);
     }
     req.remove_header("authorization");
     if let Some(token) = f.bearer {
@@ -47,24 +54,33 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
     strip_session_cookies(req, f.session_cookie)?;
     req.insert_header("host", up.authority.as_str())?;
 
-    let xff = match (
-        req.headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok()),
-        up.client_ip,
-    ) {
-        (Some(prev), Some(ip)) => Some(format!("{prev}, {ip}")),
-        (None, Some(ip)) => Some(ip.to_string()),
-        _ => None,
-    };
-    if let Some(xff) = xff {
-        req.insert_header("x-forwarded-for", xff)?;
-    }
-    req.insert_header("x-forwarded-proto", up.proto)?;
-    match &up.original_host {
-        Some(h) => req.insert_header("x-forwarded-host", h.as_str())?,
+    forwarding_headers(req, f.client, up)?;
+    Ok(())
+}
+
+/// `X-Forwarded-*`: `For` as the `client_headers` step decided; `Proto` and `Host` the
+/// gateway's, unless a trusted proxy sent its own.
+fn forwarding_headers(
+    req: &mut RequestHeader,
+    client: &ClientHeaders,
+    up: &UpstreamRequest,
+) -> pingora::Result<()> {
+    match &client.forwarded_for {
+        Some(xff) => req.insert_header("x-forwarded-for", xff.as_str())?,
         None => {
-            req.remove_header("x-forwarded-host");
+            req.remove_header("x-forwarded-for");
+        }
+    }
+    let keep = |req: &RequestHeader, name: &str| client.trusted && req.headers.contains_key(name);
+    if !keep(req, "x-forwarded-proto") {
+        req.insert_header("x-forwarded-proto", up.proto)?;
+    }
+    if !keep(req, "x-forwarded-host") {
+        match &up.original_host {
+            Some(h) => req.insert_header("x-forwarded-host", h.as_str())?,
+            None => {
+                req.remove_header("x-forwarded-host");
+            }
         }
     }
     Ok(())

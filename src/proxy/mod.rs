@@ -7,10 +7,11 @@
 //! new_ctx                  the current config, for the whole request   → RequestState
 //! request_filter           limits::header_received (deadlines)
 //!                          pipeline::run: screen → normalize → gateway (/auth/*) → route
-//!                            → session → csrf → policy → idle → token → upstream
+//!                            → client_headers → session → csrf → policy → idle → token → upstream
 //!                          Break(reply): respond::finish, reply::write; Continue: proxy
 //! upstream_peer            peer::for_route: the route's upstream, its TLS, the time limits
-//! upstream_request_filter  forward::apply: target, Bearer, no session cookie, X-Forwarded-*
+//! upstream_request_filter  forward::apply: target, Bearer, no session cookie, client identity
+//!                          and forwarding headers removed, X-Forwarded-*
 //! response_filter          forward::drop_upstream_session_cookies;
 //!                          Set-Cookie from the session's *latest* state (respond::set_cookies);
 //!                          a 101 makes the tap stop reading HTTP
@@ -122,6 +123,7 @@ impl ProxyHttp for TokenGate {
                 bearer: state.bearer(),
                 session_cookie: &state.loaded.cookies.name,
                 stripped: &state.loaded.stripped,
+                client: &state.client_headers,
             },
         )
     }

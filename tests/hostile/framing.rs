@@ -8,6 +8,7 @@ use crate::support::route;
 use crate::wire::{connect, exchange, read_answer};
 use crate::Stand;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,31 +96,40 @@ async fn bare_lf_heads_control_characters_and_length_lists_are_400() {
 }
 
 /// An upstream that never answers and records every byte it receives.
-async fn recording_upstream() -> (String, Arc<Mutex<Vec<u8>>>, Arc<Mutex<bool>>) {
+pub struct Recording {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<u8>>>,
+    pub accepted: Arc<AtomicBool>,
+    pub closed: Arc<AtomicBool>,
+}
+
+pub async fn recording_upstream() -> Recording {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let (seen, closed) = (
-        Arc::new(Mutex::new(Vec::new())),
-        Arc::new(Mutex::new(false)),
-    );
-    let (seen2, closed2) = (seen.clone(), closed.clone());
+    let r = Recording {
+        url: format!("http://{}", listener.local_addr().expect("addr")),
+        seen: Arc::default(),
+        accepted: Arc::default(),
+        closed: Arc::default(),
+    };
+    let (seen, accepted, closed) = (r.seen.clone(), r.accepted.clone(), r.closed.clone());
     tokio::spawn(async move {
         let Ok((mut conn, _)) = listener.accept().await else {
             return;
         };
+        accepted.store(true, Ordering::SeqCst);
         let mut buf = [0u8; 4096];
         loop {
             match tokio::time::timeout(Duration::from_secs(15), conn.read(&mut buf)).await {
-                Ok(Ok(n)) if n > 0 => seen2.lock().expect("lock").extend_from_slice(&buf[..n]),
+                Ok(Ok(n)) if n > 0 => seen.lock().expect("lock").extend_from_slice(&buf[..n]),
                 _ => break,
             }
         }
-        *closed2.lock().expect("lock") = true;
+        closed.store(true, Ordering::SeqCst);
     });
-    (url, seen, closed)
+    r
 }
 
-async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..100 {
         if done() {
             return;
@@ -131,7 +141,9 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_chunk_line_after_the_head_was_forwarded_never_reaches_the_upstream() {
-    let (url, seen, closed) = recording_upstream().await;
+    let Recording {
+        url, seen, closed, ..
+    } = recording_upstream().await;
     let s = Stand::with_routes("", &[route("late", "/late", &url, &["auth: none"])]).await;
     let host = format!("Host: 127.0.0.1:{}", s.port());
     let mut client = connect(s.port()).await;
@@ -160,7 +172,7 @@ async fn a_bad_chunk_line_after_the_head_was_forwarded_never_reaches_the_upstrea
     assert_eq!(r.status, 400);
     assert_eq!(r.json(), bad_request("invalid_chunk"));
     wait_for("the upstream connection to close", || {
-        *closed.lock().expect("lock")
+        closed.load(Ordering::SeqCst)
     })
     .await;
     let seen = seen.lock().expect("lock").clone();

@@ -20,7 +20,7 @@ fn unknown_keys_at_every_level() {
         errors(&text),
         vec![
             "server.listn: unknown key (expected one of: listen, public_url, admin_listen, \
-             threads, grace_period, assertion_key, assertion_keys, tls)",
+             threads, grace_period, assertion_key, assertion_keys, tls, trusted_proxies)",
             "extra: unknown key (expected one of: server, provider, session, tokens, limits, \
              routes)",
             "routes[0].timeout: unknown key (expected one of: name, path_prefix, host, upstream, \
@@ -28,6 +28,39 @@ fn unknown_keys_at_every_level() {
              identity_assertion, upstream_headers, upstream_ca, upstream_client_cert, upstream_sni, \
              upstream_h2)",
         ]
+    );
+}
+
+#[test]
+fn trusted_proxies_are_cidrs_without_host_bits() {
+    let with = |list: &str| {
+        MINIMAL.replace(
+            "  listen:",
+            &format!("  trusted_proxies: {list}\n  listen:"),
+        )
+    };
+    one_error(
+        &with("[\"10.1.2.3/8\"]"),
+        "server.trusted_proxies[0]",
+        "\"10.1.2.3/8\" has host bits set under its /8; did you mean 10.0.0.0/8?",
+    );
+    one_error(
+        &with("[\"10.0.0.0/8\", proxy.internal]"),
+        "server.trusted_proxies[1]",
+        "\"proxy.internal\" is not a CIDR; expected an address/prefix such as 10.0.0.0/8 or \
+         fd00::/8",
+    );
+    let config = ok(&with("[\"10.0.0.0/8\", \"192.0.2.1\", \"fd00::/8\"]"));
+    let nets: Vec<String> = config
+        .server
+        .trusted_proxies
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32", "fd00::/8"]);
+    assert!(
+        ok(MINIMAL).server.trusted_proxies.is_empty(),
+        "default: none"
     );
 }
 

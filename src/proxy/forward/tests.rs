@@ -42,6 +42,11 @@ fn upstream(target: &str) -> UpstreamRequest {
 
 static NO_STRIPPED: std::sync::LazyLock<StrippedHeaders> =
     std::sync::LazyLock::new(StrippedHeaders::default);
+static NO_CLIENT_HEADERS: ClientHeaders = ClientHeaders {
+    remove: Vec::new(),
+    forwarded_for: None,
+    trusted: false,
+};
 
 fn forward(upstream: &UpstreamRequest) -> Forward<'_> {
     Forward {
@@ -49,6 +54,7 @@ fn forward(upstream: &UpstreamRequest) -> Forward<'_> {
         bearer: Some("tok"),
         session_cookie: "tokengate",
         stripped: &NO_STRIPPED,
+        client: &NO_CLIENT_HEADERS,
     }
 }
 
