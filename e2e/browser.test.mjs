@@ -103,6 +103,9 @@ test('log in and out in headless Chromium through the demo page', { timeout: 60_
   // is already at `${gw}/`, so the round trip is recorded from the frame's navigations.
   const visited = [];
   page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(frame.url()); });
+  // The page put the session's logout id (from /auth/session) in the form's action.
+  const action = await page.locator('#logout').getAttribute('action');
+  assert.match(action ?? '', /^\/auth\/logout\?sid=[A-Za-z0-9_-]{22}$/, `logout form action: ${action}`);
   await page.click('#logout button[type="submit"]');
   await waitForText(field(page, 'session', 'status'), 'not logged in (401)', `after logout${log()}`);
   assert.equal(page.url(), `${gw}/`);

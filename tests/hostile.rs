@@ -21,6 +21,8 @@ mod edge;
 mod framing;
 #[path = "hostile/limits.rs"]
 mod limits;
+#[path = "hostile/logout.rs"]
+mod logout;
 #[path = "hostile/mutations.rs"]
 mod mutations;
 #[path = "hostile/properties.rs"]

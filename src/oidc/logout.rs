@@ -1,17 +1,34 @@
 //! `GET|POST /auth/logout`: ends the session here and at the provider. The refresh token is
 //! revoked (when the provider has a revocation endpoint), the session is forgotten (and its
 //! Redis record deleted), the cookie cleared, and the browser sent to the provider's logout.
+//!
+//! Logging someone out is an attack too (a third-party page ends the victim's session and revokes
+//! its refresh token): a `POST` follows the CSRF rule of proxied requests (`pipeline::csrf`), and a
+//! `GET` that the browser marks as coming from another site (`Sec-Fetch-Site: cross-site` or
+//! `same-site`) must carry `?sid=` equal to the session's [`logout_sid`], which only the session's
+//! own pages can read from `/auth/session`. Refused: `403 {"error":"csrf"}`, session kept.
 
 use super::current_session;
 use crate::app::{App, Loaded};
 use crate::discovery::ProviderMetadata;
-use crate::http::{Reply, RequestView};
+use crate::http::{ErrorCode, Reply, RequestView};
+use crate::pipeline::csrf::{self, CsrfFacts};
 use crate::session::model::Session;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 pub async fn answer(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply {
     let Ok((session, chunks)) = current_session(app, loaded, req).await else {
         return Reply::store_unavailable();
     };
+    if let Some(s) = &session {
+        if !may_log_out(req, &loaded.public_origin, &s.sid) {
+            tracing::info!("logout refused: no same-origin proof");
+            return Reply::error(403, ErrorCode::Csrf);
+        }
+    }
     let meta = app.discovery().cached();
     let mut location = "/".to_string();
     if let Some(s) = &session {
@@ -29,6 +46,50 @@ pub async fn answer(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply 
         clear.push(0);
     }
     Reply::redirect(&location).with_cookies(loaded.cookies.clear(&clear))
+}
+
+/// The `sid` that `/auth/session` shows and a cross-site logout link must carry: a one-way
+/// derivation of the session's internal id. The internal id keys the Redis record and is sealed
+/// in a redis-store cookie; it alone cannot open or mint a session (that needs `session.keys`),
+/// but page script has no use for it, so the page gets a value that names the session for logout
+/// and nothing else (128 bits, base64url).
+pub fn logout_sid(sid: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"tokengate logout sid\0")
+        .chain_update(sid.as_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+/// True when the request proves it may end the session whose internal id is `sid`.
+pub fn may_log_out(req: &RequestView<'_>, public_origin: &str, sid: &str) -> bool {
+    let header = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok());
+    let facts = CsrfFacts {
+        method: req.method,
+        origin: header("origin"),
+        sec_fetch_site: header("sec-fetch-site"),
+        x_csrf: header("x-csrf"),
+    };
+    if *req.method != http::Method::GET {
+        return csrf::allowed(facts, public_origin);
+    }
+    let from_elsewhere = facts.sec_fetch_site.is_some_and(|site| {
+        let site = site.trim();
+        site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site")
+    });
+    !from_elsewhere || sid_param(req.query).is_some_and(|given| same_sid(&given, sid))
+}
+
+/// The `sid` query parameter, if there is one.
+fn sid_param(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "sid")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `given` equals the session's logout sid, compared in constant time.
+fn same_sid(given: &str, sid: &str) -> bool {
+    bool::from(given.as_bytes().ct_eq(logout_sid(sid).as_bytes()))
 }
 
 /// Ends the session in this process and in the store, so no copy of its cookie works again.
@@ -90,3 +151,6 @@ fn provider_logout_url(
     }
     Some(url.to_string())
 }
+
+#[cfg(test)]
+mod tests;

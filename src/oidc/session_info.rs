@@ -14,6 +14,8 @@ pub async fn answer(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply 
             200,
             json!({
                 "authenticated": true,
+                // For a logout link from another site (`?sid=`); not the internal id.
+                "sid": super::logout::logout_sid(&s.sid),
                 "user": { "sub": s.user.sub, "name": s.user.name, "email": s.user.email },
                 "expires_at": s.created_at.saturating_add(loaded.config.session.absolute_lifetime.as_secs()),
             }),
