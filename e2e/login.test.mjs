@@ -94,7 +94,8 @@ test('a full login: both routes get a token for their audience, the session name
   assert.deepEqual(info.user, { sub: 'alice', name: 'Demo User alice', email: 'alice@example.com' });
   assert.equal(typeof info.expires_at, 'number');
   assert.ok(info.expires_at > Date.now() / 1000, `expires_at ${info.expires_at} is in the future`);
-  assert.deepEqual(Object.keys(info).sort(), ['authenticated', 'expires_at', 'user']);
+  assert.deepEqual(Object.keys(info).sort(), ['authenticated', 'expires_at', 'sid', 'user']);
+  assert.match(info.sid, /^[A-Za-z0-9_-]{22}$/, 'the logout sid (a derivation, not a token)');
 
   assertNoTokenSeen(jar);
 });
