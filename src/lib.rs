@@ -5,14 +5,18 @@
 //! # A request's path through the modules
 //!
 //! `proxy/` (the pingora adapter) runs `pipeline::run` from its `request_filter`; each step is
-//! one file of `pipeline/` and returns "continue" or a `Reply`:
+//! one file of `pipeline/` and returns "continue" or a `Reply`. Below pingora's parser,
+//! `proxy/tap.rs` reads every client byte through `http/framing/` (heads as received, chunk
+//! lines), which the screen step and `fail_to_proxy` act on.
 //!
 //! ```text
-//!  1 screen     pipeline/screen.rs     head framing, Host and sizes (limits:)
+//!  1 screen     pipeline/screen.rs     head framing (http/framing), Host and sizes (limits:)
 //!  2 normalize  pipeline/normalize.rs  path.rs: one canonical path
 //!  3 gateway    pipeline/gateway.rs    /auth/* → oidc/ (login, callback/, logout, session_info,
 //!                                      backchannel); the assertion's JWKS
 //!  4 route      pipeline/route.rs      routing.rs: the route for host and path
+//! 4b client_headers pipeline/client_headers.rs  identity and forwarding headers
+//!                                      (server.trusted_proxies), Connection nominations
 //!  5 session    pipeline/session.rs    session/cookie/ reads the cookie, tokens/broker the latest
 //!  6 csrf       pipeline/csrf.rs       the origin rule for unsafe methods
 //!  7 policy     pipeline/policy.rs     policy/: the route's require: on session/claims.rs
@@ -30,7 +34,8 @@
 //!
 //! # Modules, from the bottom up
 //!
-//! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`; `scope`:
+//! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`, and the
+//!   strict HTTP/1.1 framing rules (`http::framing`); `scope`:
 //!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`.
 //! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching;
 //!   `policy`: a route's compiled `require:` and its pure evaluation.
