@@ -1,6 +1,7 @@
 //! The hostile-input entry points of tokengate: one function per parser that reads bytes an
 //! attacker controls (a session cookie, a token-endpoint answer, a JWT, a request path, a
-//! `returnTo` value) or an operator may get wrong (`routes.yaml`).
+//! `returnTo` value, the raw bytes of a client connection) or an operator may get wrong
+//! (`routes.yaml`).
 //!
 //! Each function takes arbitrary bytes and *panics when the code under test breaks a promise*:
 //! not only "does not crash", but the property the gateway's security rests on (a tampered
@@ -435,4 +436,69 @@ fn check_return_to(raw: &str) {
         "{raw:?} -> {target:?} leaves the origin"
     );
     assert!(resolved.username().is_empty() && resolved.password().is_none());
+}
+
+/// The framing screen on a client connection's raw bytes (`tokengate::http::framing`, what the
+/// listener's tap runs before pingora parses anything). `data[0]` picks a read size, the rest is
+/// the connection. Promises: no panic; the verdict does not depend on how the bytes were split
+/// into reads (a request refused whole is refused byte by byte, and the same heads are seen);
+/// every head the screen lets through has no bare LF and no control character in its target,
+/// and pingora's parser (`httparse`) ends it exactly where the screen did, so the two never
+/// disagree about where a body starts.
+pub fn request_head(data: &[u8]) {
+    use tokengate::http::framing::connection::Connection;
+    let Some((&split, wire)) = data.split_first() else {
+        return;
+    };
+    let whole = follow(&mut Connection::new(), [wire]);
+    let step = usize::from(split % 16) + 1;
+    let pieces = follow(&mut Connection::new(), wire.chunks(step));
+    assert_eq!(whole.refused, pieces.refused, "read size {step}");
+    assert_eq!(whole.heads, pieces.heads, "read size {step}");
+    for head in whole.passed {
+        assert!(!tokengate::http::framing::head::has_bare_lf(&head));
+        let mut fields = [httparse::EMPTY_HEADER; 256];
+        match httparse::Request::new(&mut fields).parse(&head) {
+            Ok(httparse::Status::Complete(end)) => assert_eq!(end, head.len(), "{head:?}"),
+            Ok(httparse::Status::Partial) => panic!("httparse wants more of {head:?}"),
+            Err(_) => {} // pingora refuses the head itself
+        }
+    }
+}
+
+/// What the screen made of a connection fed `reads`.
+struct Followed {
+    /// Every head it delimited, as received.
+    heads: Vec<Vec<u8>>,
+    /// The heads it let through.
+    passed: Vec<Vec<u8>>,
+    /// Some read failed, or some head carried a violation.
+    refused: bool,
+}
+
+fn follow<'a>(
+    conn: &mut tokengate::http::framing::connection::Connection,
+    reads: impl IntoIterator<Item = &'a [u8]>,
+) -> Followed {
+    let mut refused = false;
+    for read in reads {
+        if conn.feed(read).is_err() {
+            refused = true;
+            break;
+        }
+    }
+    let (mut heads, mut passed) = (Vec::new(), Vec::new());
+    while let Some(observed) = conn.take_head() {
+        heads.push(observed.head.to_vec());
+        match observed.violation {
+            Some(_) => refused = true,
+            None => passed.push(observed.head.to_vec()),
+        }
+    }
+    refused |= conn.violation().is_some();
+    Followed {
+        heads,
+        passed,
+        refused,
+    }
 }

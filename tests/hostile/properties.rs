@@ -75,8 +75,45 @@ const JWT_PAYLOAD_PIECES: &[&str] = &[
     "\"x\"",
 ];
 
+/// Pieces of HTTP/1.1 connections: request lines, fields, line ends (strict and not), bodies.
+const HEAD_PIECES: &[&str] = &[
+    "\x05",
+    "POST /a HTTP/1.1",
+    "GET /b?q=1 HTTP/1.1",
+    "GET /a\tb HTTP/1.1",
+    "\r\n",
+    "\r\n",
+    "\r\n",
+    "\n",
+    "\r",
+    "Host: a",
+    "Content-Length: 5",
+    "Content-Length: 0",
+    "Content-Length: 5, 5",
+    "Transfer-Encoding: chunked",
+    "Upgrade: websocket",
+    "X: y",
+    "5\r\nhello\r\n",
+    "0\r\n\r\n",
+    "5;x=y\nhello",
+    ";a=\"b\"",
+    "hello",
+    " ",
+    ":",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn request_head_arbitrary_bytes(data in bytes(256)) {
+        entry::request_head(&data);
+    }
+
+    #[test]
+    fn request_head_from_pieces(data in pieces(HEAD_PIECES, 40)) {
+        entry::request_head(&data);
+    }
 
     #[test]
     fn path_arbitrary_bytes(data in bytes(64)) {

@@ -96,3 +96,14 @@ fn an_upstream_tls_alert_read_after_the_handshake_is_a_tls_failure() {
     ));
     assert_eq!(kind_of(&down), &ErrorType::ReadError);
 }
+
+#[test]
+fn a_framing_violation_on_the_client_side_is_400_with_its_detail() {
+    use crate::http::framing::Violation;
+    let (reply, reason) = framing_failure(Some(Violation::InvalidChunk), &ErrorSource::Downstream)
+        .expect("a framing failure");
+    assert_eq!(reason, "invalid_chunk");
+    assert_eq!(reply.status, 400);
+    assert!(framing_failure(Some(Violation::InvalidChunk), &ErrorSource::Upstream).is_none());
+    assert!(framing_failure(None, &ErrorSource::Downstream).is_none());
+}
