@@ -15,7 +15,7 @@ use crate::app::App;
 use crate::oidc::id_token::IdClaims;
 use crate::session::claims::Claims;
 use crate::session::model::Session;
-use crate::tokens::broker::Decision;
+use crate::tokens::Decision;
 use std::sync::Arc;
 
 /// The session as it was before the token step, when the config uses claims (an `Arc`, cheap).

@@ -5,7 +5,8 @@
 use crate::app::Loaded;
 use crate::http::ErrorCode;
 use crate::routing::Route;
-use crate::tokens::broker::{Decision, SessionView};
+use crate::tokens::broker::SessionView;
+use crate::tokens::Decision;
 use std::sync::Arc;
 
 /// The per-request state of the pipeline.

@@ -6,7 +6,8 @@
 
 use super::{respond, Flow, RequestState, TokenState};
 use crate::app::App;
-use crate::tokens::broker::{Settings, TokenError, TokenNeed};
+use crate::tokens::broker::{Settings, TokenNeed};
+use crate::tokens::TokenError;
 use std::ops::ControlFlow;
 
 pub async fn step(app: &App, state: &mut RequestState) -> Flow {

@@ -1,0 +1,150 @@
+//! The steps every exchange shares, whichever store holds the session: after waiting for the
+//! session's turn, look again ([`Broker::reselect`]: another request may have fetched the token
+//! or failed to); make the one token-endpoint call ([`Broker::call`], with its metrics and a
+//! heartbeat for the Redis lock); and report the outcome ([`Broker::finish`]: the log line, and
+//! the failure shared with the requests that waited for the same need).
+
+use super::slot::SessionSlot;
+use super::transition::{Answer, DEFAULT_RETRY_AFTER};
+use super::{Broker, Settings, TokenNeed};
+use crate::session::model::{now, Session};
+use crate::tokens::cache::{self, Selection};
+use crate::tokens::client::ExchangeReport;
+use crate::tokens::response::Exchange;
+use crate::tokens::{Decision, TokenError};
+use std::time::{Duration, Instant};
+
+/// What [`Broker::finish`] needs of a report after its exchange was applied.
+pub(super) struct ReportMeta {
+    retry_after: Option<u64>,
+    transport_error: Option<String>,
+    outcome: &'static str,
+}
+
+impl ReportMeta {
+    pub(super) fn of(r: &ExchangeReport) -> Self {
+        ReportMeta {
+            retry_after: r.retry_after,
+            transport_error: r.transport_error.clone(),
+            outcome: outcome_label(&r.exchange),
+        }
+    }
+}
+
+/// The `outcome` label of `tokengate_token_requests_total`.
+fn outcome_label(e: &Exchange) -> &'static str {
+    match e {
+        Exchange::Success { .. } => "success",
+        Exchange::InvalidGrant => "invalid_grant",
+        Exchange::Unavailable { .. } => "unavailable",
+        Exchange::Denied { .. } => "denied",
+        Exchange::InvalidResponse { .. } => "invalid_response",
+        Exchange::AudienceMismatch { .. } => "audience_mismatch",
+    }
+}
+
+impl Broker {
+    /// After waiting for our turn: another request's result, when it serves this need.
+    pub(super) fn reselect(
+        &self,
+        slot: &SessionSlot,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        waited_since: Instant,
+    ) -> Option<Answer> {
+        let leeway = settings.policy.leeway;
+        let done = match cache::select(session, need.audience, need.scope, now(), leeway) {
+            Selection::Hit(t) => {
+                tracing::debug!(route = need.route, "token obtained by a concurrent request");
+                Ok((t.access_token.clone(), Decision::Coalesced))
+            }
+            Selection::NarrowGrant { missing } => Err(TokenError::InsufficientScope { missing }),
+            Selection::Miss => Err(slot.shared_failure(need, waited_since)?),
+        };
+        self.metrics.refresh_coalesced.inc();
+        Some(done)
+    }
+
+    /// One token-endpoint call with the session's refresh token (metrics included).
+    /// `heartbeat` runs periodically while the call is in flight (the Redis lock). `Err`: the
+    /// session has no refresh token, so it is over.
+    pub(super) async fn call<F, Fut>(
+        &self,
+        session: &Session,
+        need: TokenNeed<'_>,
+        settings: Settings<'_>,
+        heartbeat: F,
+    ) -> Result<ExchangeReport, TokenError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let Some(refresh_token) = session.refresh_token.as_deref() else {
+            self.metrics
+                .sessions_cleared
+                .with_label_values(&["no_refresh_token"])
+                .inc();
+            return Err(TokenError::SessionExpired);
+        };
+        let call = self
+            .client
+            .refresh(settings.provider, refresh_token, need.audience, need.scope);
+        tokio::pin!(call);
+        let beat_every = (settings.provider.timeout / 3).max(Duration::from_millis(200));
+        let report = loop {
+            tokio::select! {
+                r = &mut call => break r,
+                _ = tokio::time::sleep(beat_every) => heartbeat().await,
+            }
+        };
+        self.metrics
+            .token_duration
+            .with_label_values(&[need.route])
+            .observe(report.elapsed.as_secs_f64());
+        self.metrics
+            .token_requests
+            .with_label_values(&[need.route, outcome_label(&report.exchange)])
+            .inc();
+        if matches!(report.exchange, Exchange::InvalidGrant) {
+            self.metrics
+                .sessions_cleared
+                .with_label_values(&["invalid_grant"])
+                .inc();
+        }
+        self.rotation.learn(refresh_token, &report.exchange);
+        Ok(report)
+    }
+
+    /// Logs the outcome and shares a failure with the requests waiting for the same need.
+    pub(super) fn finish(
+        &self,
+        slot: &SessionSlot,
+        need: TokenNeed<'_>,
+        meta: ReportMeta,
+        answer: Answer,
+    ) -> Answer {
+        let e = match answer {
+            Ok(ok) => {
+                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained");
+                return Ok(ok);
+            }
+            Err(TokenError::Unavailable { .. }) => TokenError::Unavailable {
+                retry_after: meta
+                    .retry_after
+                    .map(|s| s.clamp(1, 300))
+                    .unwrap_or(DEFAULT_RETRY_AFTER),
+            },
+            Err(other) => other,
+        };
+        tracing::warn!(
+            route = need.route,
+            audience = need.audience.unwrap_or(""),
+            error = e.code(),
+            detail = meta.transport_error.as_deref().unwrap_or(meta.outcome),
+            "token exchange failed"
+        );
+        slot.record_failure(need, &e);
+        Err(e)
+    }
+}
