@@ -29,6 +29,8 @@ pub struct Metrics {
     pub assertion_failed: IntCounterVec,
     /// Requests refused for their framing or headers before reaching a route, by reason.
     pub refused: IntCounterVec,
+    /// Events of the per-session coordination an operator must hear about (`event` label).
+    pub broker_events: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
     /// The listener certificate's expiry and its reloads: registered by [`Metrics::enable_tls`]
@@ -125,6 +127,11 @@ impl Metrics {
                 "tokengate_requests_refused_total",
                 "Requests refused for their framing or headers before reaching a route, by reason (the 400 answer's detail).",
                 &["reason"],
+            ),
+            broker_events: counter_vec(
+                "tokengate_broker_events_total",
+                "Rare events of the per-session token coordination, by event (docs/operations.md).",
+                &["event"],
             ),
             token_duration: register(&registry, token_duration.expect(valid)),
             refresh_coalesced: register(&registry, refresh_coalesced.expect(valid)),

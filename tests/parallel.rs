@@ -21,6 +21,14 @@ const AUDIENCES: [&str; 5] = [
 
 /// A gateway with one route per audience: `/api/a` → `https://a.example` with scope `read`...
 async fn setup(audiences: usize) -> (MockProvider, EchoUpstream, Gateway) {
+    setup_with(audiences, |c| c).await
+}
+
+/// [`setup`], with the config adjusted by `adjust`.
+async fn setup_with(
+    audiences: usize,
+    adjust: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+) -> (MockProvider, EchoUpstream, Gateway) {
     let provider = MockProvider::start().await;
     let up = EchoUpstream::start().await;
     let routes: String = AUDIENCES[..audiences]
@@ -35,7 +43,7 @@ async fn setup(audiences: usize) -> (MockProvider, EchoUpstream, Gateway) {
             )
         })
         .collect();
-    let gw = Gateway::start(&ConfigBuilder::new(&provider, &routes).max_cached(8).build());
+    let gw = Gateway::start(&adjust(ConfigBuilder::new(&provider, &routes).max_cached(8)).build());
     (provider, up, gw)
 }
 
@@ -191,15 +199,16 @@ async fn eight_sessions_by_three_audiences_make_24_exchanges() {
 }
 
 /// A cold page needing five audiences, the provider answering in 100 ms. With rotation, the
-/// exchanges of one session run one at a time (never two with one refresh token); without it,
-/// they overlap. The timings are printed for the record, not asserted (benchmarks judge speed).
+/// exchanges of one session run one at a time (never two with one refresh token); declared
+/// without it (`provider.rotates_refresh_tokens: false`), they overlap. The timings are printed
+/// for the record, not asserted (benchmarks judge speed).
 #[tokio::test(flavor = "multi_thread")]
-async fn without_rotation_a_sessions_exchanges_overlap() {
+async fn declared_without_rotation_a_sessions_exchanges_overlap() {
     for rotation in [true, false] {
-        let (provider, _up, gw) = setup(5).await;
+        let (provider, _up, gw) = setup_with(5, |c| c.rotates_refresh_tokens(rotation)).await;
         provider.set_rotation(rotation);
         provider.set_fault(Fault::Latency(Duration::from_millis(100)));
-        // A first session teaches the gateway whether the provider rotates.
+        // A first session: nothing is learned from it.
         let warm = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
         assert_eq!(get(&gw, "/api/0/x", &warm).await.0, 200);
 
@@ -228,4 +237,37 @@ async fn without_rotation_a_sessions_exchanges_overlap() {
         }
         println!("cold page, 5 audiences, provider 100 ms, rotation={rotation}: {elapsed:?}");
     }
+}
+
+/// A provider that rotates only sometimes (here every second exchange, as `oidc-provider` does
+/// late in a token's life): one answer without a new refresh token must not let the exchanges
+/// of a session overlap, or the next rotation revokes the grant for reuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_that_rotates_sometimes_never_sees_a_refresh_token_twice() {
+    let (provider, _up, gw) = setup(5).await;
+    provider.set_rotate_every(2);
+    provider.set_fault(Fault::Latency(Duration::from_millis(100)));
+    // A first exchange answered without a new refresh token.
+    let first = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+    assert_eq!(get(&gw, "/api/0/x", &first).await.0, 200);
+    assert_eq!(provider.max_in_flight(), 1);
+    // Then a page needing five audiences: the provider rotates on the first of these.
+    let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), "primary"));
+    let page = futures_util::future::join_all((0..5).map(|i| {
+        let (gw, cookie) = (&gw, &cookie);
+        async move { get(gw, &format!("/api/{i}/x"), cookie).await.0 }
+    }))
+    .await;
+    assert_eq!(
+        provider.reuse_detected(),
+        0,
+        "a refresh token was presented twice"
+    );
+    assert_eq!(page, vec![200; 5]);
+    assert_eq!(
+        provider.max_in_flight(),
+        1,
+        "exchanges of one session overlapped"
+    );
+    assert_eq!(provider.call_count(), 6);
 }

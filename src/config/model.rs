@@ -121,6 +121,9 @@ pub struct ProviderConfig {
     pub timeout: Duration,
     /// Also read the user's claims from the userinfo endpoint (login and refresh).
     pub userinfo: bool,
+    /// `false` only for a provider declared never to rotate refresh tokens: exchanges of one
+    /// session may then overlap (`docs/reference.md#provider`).
+    pub rotates_refresh_tokens: bool,
 }
 
 #[derive(Clone, Debug)]

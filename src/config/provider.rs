@@ -30,6 +30,7 @@ pub(crate) fn provider(w: &mut Walker, path: &str, node: &Node) -> Field<Provide
         login: nested => login,
         timeout: default(Duration::from_secs(5)) => read::positive_duration,
         userinfo: default(false) => read::boolean,
+        rotates_refresh_tokens: default(true) => read::boolean,
     })
 }
 

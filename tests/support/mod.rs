@@ -70,6 +70,10 @@ pub struct ConfigBuilder {
     /// `server.tls` with these certificate and key files, and an https `public_url` on
     /// `localhost`; `None`: a plain listener.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Further lines under `provider:`, `tokens:` and `limits:` (without indentation).
+    pub provider_extra: Vec<String>,
+    pub tokens_extra: Vec<String>,
+    pub limits_extra: Vec<String>,
 }
 
 impl ConfigBuilder {
@@ -87,6 +91,9 @@ impl ConfigBuilder {
             idle_timeout: None,
             admin_port: None,
             tls: None,
+            provider_extra: Vec::new(),
+            tokens_extra: Vec::new(),
+            limits_extra: Vec::new(),
         }
     }
 
@@ -145,6 +152,25 @@ impl ConfigBuilder {
         self
     }
 
+    /// `provider.rotates_refresh_tokens`.
+    pub fn rotates_refresh_tokens(mut self, on: bool) -> Self {
+        self.provider_extra
+            .push(format!("rotates_refresh_tokens: {on}"));
+        self
+    }
+
+    /// One more `key: value` line under `tokens:`.
+    pub fn tokens_line(mut self, line: &str) -> Self {
+        self.tokens_extra.push(line.to_owned());
+        self
+    }
+
+    /// One more `key: value` line under `limits:`.
+    pub fn limits_line(mut self, line: &str) -> Self {
+        self.limits_extra.push(line.to_owned());
+        self
+    }
+
     pub fn max_cached(mut self, n: usize) -> Self {
         self.max_cached = n;
         self
@@ -168,7 +194,7 @@ provider:
     scope: "openid offline_access"
     audience: "{login_audience}"
   timeout: {timeout}
-
+{provider_extra}
 session:
   cookie_name: {cookie}
   keys: ["{key}"]
@@ -177,7 +203,7 @@ session:
 tokens:
   expiry_leeway: {leeway}
   max_cached: {max_cached}
-
+{tokens_extra}{limits}
 routes:
 {routes}
 "#,
@@ -199,6 +225,13 @@ routes:
                 .map(|p| format!("  admin_listen: \"127.0.0.1:{p}\"\n"))
                 .unwrap_or_default(),
             session_extra = self.session_extra(),
+            provider_extra = indented(&self.provider_extra),
+            tokens_extra = indented(&self.tokens_extra),
+            limits = if self.limits_extra.is_empty() {
+                String::new()
+            } else {
+                format!("limits:\n{}", indented(&self.limits_extra))
+            },
             issuer = self.issuer,
             client_id = provider::CLIENT_ID,
             client_secret = provider::CLIENT_SECRET,
@@ -227,6 +260,11 @@ impl ConfigBuilder {
         }
         s
     }
+}
+
+/// Each line indented under a section, newline-terminated.
+fn indented(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("  {l}\n")).collect()
 }
 
 /// The session cookie name every test config uses.

@@ -83,6 +83,10 @@ struct Inner {
     issuer: String,
     token_endpoint: Option<String>,
     rotation: bool,
+    /// Rotate only on every n-th successful exchange (1: every one), like a provider that
+    /// rotates conditionally (late in a token's life, per grant).
+    rotate_every: u64,
+    exchanges: u64,
     expires_in: u64,
     fault: Option<(Fault, bool)>,
     families: Families,
@@ -118,6 +122,8 @@ impl MockProvider {
             issuer: format!("http://{addr}"),
             token_endpoint: None,
             rotation: true,
+            rotate_every: 1,
+            exchanges: 0,
             expires_in: 3600,
             fault: None,
             families: Families::default(),
@@ -166,6 +172,13 @@ impl MockProvider {
     /// Whether an exchange consumes the presented refresh token and issues a new one (default on).
     pub fn set_rotation(&self, on: bool) {
         self.shared.lock().rotation = on;
+    }
+
+    /// Rotates only on every `n`-th successful exchange (counted over all sessions), the others
+    /// answering without a new refresh token and leaving the presented one active: a provider
+    /// that rotates conditionally. `1` (the default) rotates on every exchange.
+    pub fn set_rotate_every(&self, n: u64) {
+        self.shared.lock().rotate_every = n.max(1);
     }
 
     /// The `expires_in` of issued access tokens (default 3600).
@@ -357,7 +370,9 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
         }
         Some((family, false)) => family,
     };
-    let new_refresh = if inner.rotation && rotate_this_time {
+    inner.exchanges += 1;
+    let conditional = inner.exchanges % inner.rotate_every == 0;
+    let new_refresh = if inner.rotation && rotate_this_time && conditional {
         inner.families.tokens.insert(presented, (family, true));
         let t = format!("rt-{family}-{}", random_suffix());
         inner.families.tokens.insert(t.clone(), (family, false));

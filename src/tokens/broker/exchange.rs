@@ -4,6 +4,7 @@
 //! heartbeat for the Redis lock); and report the outcome ([`Broker::finish`]: the log line, and
 //! the failure shared with the requests that waited for the same need).
 
+use super::rotation::Rotation;
 use super::slot::SessionSlot;
 use super::transition::{Answer, DEFAULT_RETRY_AFTER};
 use super::{Broker, Settings, TokenNeed};
@@ -112,7 +113,14 @@ impl Broker {
                 .with_label_values(&["invalid_grant"])
                 .inc();
         }
-        self.rotation.learn(refresh_token, &report.exchange);
+        let declared = Rotation::declared(settings.provider.rotates_refresh_tokens);
+        if declared.contradicted_by(refresh_token, &report.exchange) {
+            self.metrics
+                .broker_events
+                .with_label_values(&["unexpected_rotation"])
+                .inc();
+            tracing::error!(route = need.route, "the provider rotated a refresh token although provider.rotates_refresh_tokens is false: exchanges that overlap now are reuse; set it to true");
+        }
         Ok(report)
     }
 

@@ -16,7 +16,8 @@
 //!    sent, so no response drops a token a concurrent response added.
 //!
 //! Only sessions that changed in this process are in the map; a request whose cookie is current
-//! costs one map lookup. Whether exchanges of one session may overlap is `rotation`'s question.
+//! costs one map lookup. Whether exchanges of one session may overlap is `rotation`'s question (the
+//! operator's declaration, never learned).
 //!
 //! With `store: redis` the session lives in Redis and the same steps hold across replicas
 //! (`redis`: a Redis lock per session, the session read again from Redis under it).
@@ -42,7 +43,6 @@ use crate::session::lifetime::Lifetime;
 use crate::session::model::{now, Session};
 use crate::session::store::{RedisStore, StoreError};
 use latest::LatestMap;
-use rotation::RotationKnowledge;
 use slot::{SessionSlot, SlotState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,7 +96,6 @@ pub struct Broker {
     client: TokenClient,
     metrics: Arc<Metrics>,
     redis: Option<RedisStore>,
-    rotation: RotationKnowledge,
     /// Redis sessions whose expiry was moved recently (idle timeout), so a busy session does
     /// not cost a Redis write per request.
     touched: moka::sync::Cache<String, ()>,
@@ -110,7 +109,6 @@ impl Broker {
             client,
             metrics,
             redis,
-            rotation: RotationKnowledge::new(),
             touched: moka::sync::Cache::builder()
                 .max_capacity(TOUCHED_MAX_SESSIONS)
                 .time_to_live(Duration::from_secs(60))
@@ -257,7 +255,9 @@ impl Broker {
         let slot = self.slot_for(view);
         let waited_since = Instant::now();
         match &self.redis {
-            None if self.rotation.get().allows_overlap() => {
+            None if Rotation::declared(settings.provider.rotates_refresh_tokens)
+                .allows_overlap() =>
+            {
                 // Nothing to reuse: different needs may be exchanged at once; the same need
                 // still shares one exchange.
                 let _shared = slot.exchange.read().await;

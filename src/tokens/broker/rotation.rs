@@ -1,69 +1,42 @@
-//! Whether the provider rotates refresh tokens, which decides whether exchanges of one session
-//! for different audiences may overlap: with rotation, two exchanges in flight present the same
-//! refresh token, which the provider punishes as reuse.
+//! Whether exchanges of one session may overlap. With refresh-token rotation, two exchanges in
+//! flight present the same refresh token, which the provider punishes as reuse (it revokes the
+//! grant). Providers rotate always, never, or only sometimes (late in a token's life, per grant,
+//! after an admin flips a switch), so no answer proves that the next one will not rotate: only
+//! the operator's declaration (`provider.rotates_refresh_tokens`,
+//! `docs/reference.md#provider`) relaxes the one-exchange-at-a-time rule, never an observation.
 
 use crate::tokens::response::Exchange;
-use std::sync::atomic::{AtomicU8, Ordering};
 
-/// What is known about the provider's refresh-token rotation.
+/// What the operator declared about the provider's refresh-token rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rotation {
-    /// Nothing yet: treated as rotating.
-    Unknown,
-    Rotates,
-    DoesNotRotate,
+    /// The provider rotates, or may (the default): one exchange at a time per session.
+    MayRotate,
+    /// Declared never to rotate: exchanges of one session for different needs may overlap.
+    Never,
 }
 
 impl Rotation {
+    /// From `provider.rotates_refresh_tokens`.
+    pub fn declared(rotates_refresh_tokens: bool) -> Rotation {
+        if rotates_refresh_tokens {
+            Rotation::MayRotate
+        } else {
+            Rotation::Never
+        }
+    }
+
     /// Whether exchanges of one session for different needs may run at the same time.
     pub fn allows_overlap(self) -> bool {
-        self == Rotation::DoesNotRotate
+        self == Rotation::Never
     }
 
-    fn to_u8(self) -> u8 {
-        match self {
-            Rotation::Unknown => 0,
-            Rotation::Rotates => 1,
-            Rotation::DoesNotRotate => 2,
-        }
-    }
-
-    fn from_u8(v: u8) -> Rotation {
-        match v {
-            1 => Rotation::Rotates,
-            2 => Rotation::DoesNotRotate,
-            _ => Rotation::Unknown,
-        }
+    /// True when `exchange` rotated the refresh token although the provider was declared never
+    /// to: the declaration is wrong, and overlapping exchanges are about to be reuse.
+    pub fn contradicted_by(self, presented: &str, exchange: &Exchange) -> bool {
+        self == Rotation::Never && exchange.refresh_token().is_some_and(|rt| rt != presented)
     }
 }
 
-/// The process's knowledge of [`Rotation`], learned from answers.
-pub(super) struct RotationKnowledge(AtomicU8);
-
-impl RotationKnowledge {
-    pub(super) fn new() -> Self {
-        RotationKnowledge(AtomicU8::new(Rotation::Unknown.to_u8()))
-    }
-
-    pub(super) fn get(&self) -> Rotation {
-        Rotation::from_u8(self.0.load(Ordering::Relaxed))
-    }
-
-    /// One rotating answer makes it [`Rotation::Rotates`] for good; a first answer without a new
-    /// refresh token makes an unknown provider [`Rotation::DoesNotRotate`].
-    pub(super) fn learn(&self, presented: &str, exchange: &Exchange) {
-        if let Exchange::Success { refresh_token, .. } = exchange {
-            let rotated = refresh_token.as_deref().is_some_and(|rt| rt != presented);
-            if rotated {
-                self.0.store(Rotation::Rotates.to_u8(), Ordering::Relaxed);
-            } else {
-                let _ = self.0.compare_exchange(
-                    Rotation::Unknown.to_u8(),
-                    Rotation::DoesNotRotate.to_u8(),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests;
