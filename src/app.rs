@@ -74,6 +74,7 @@ impl Loaded {
             policy: TokenPolicy {
                 leeway: config.tokens.expiry_leeway.as_secs(),
                 max_cached: config.tokens.max_cached,
+                latest_max_bytes: config.tokens.latest_state_max_bytes as u64,
             },
             public_origin: config.server.public_origin(),
             cookies: SessionCookies {

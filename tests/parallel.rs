@@ -271,3 +271,67 @@ async fn a_provider_that_rotates_sometimes_never_sees_a_refresh_token_twice() {
     );
     assert_eq!(provider.call_count(), 6);
 }
+
+/// The latest-state map full: 1,000 sessions with rotation, in waves of 50, each sending two
+/// requests for two audiences at once (two exchanges, one at a time), then one more request with
+/// the cookies it got, as a browser does. The bound holds about 70 slots, so the map is full
+/// from the second wave on. No slot that holds an exchange or a state the browser has not
+/// presented back may be dropped: no refresh token is presented twice, no session is lost
+/// (its next request is 200, or `503 session_busy` while the map is full of slots it must keep).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_latest_state_map_never_costs_a_refresh_token() {
+    const SESSIONS: usize = 1000;
+    const WAVE: usize = 50;
+    let (provider, _up, gw) = setup_with(2, |mut c| {
+        // A token-endpoint timeout under load would leave the gateway unsure whether the
+        // provider rotated: not what this test is about.
+        c.timeout = "20s";
+        c.tokens_line("latest_state_max_bytes: 300000")
+    })
+    .await;
+    provider.set_fault(Fault::Latency(Duration::from_millis(20)));
+    let mut jars: Vec<Jar> = (0..SESSIONS)
+        .map(|_| {
+            let rt = provider.mint_refresh_token();
+            Jar::from_header(&cookie_for(&session_for(&rt, "primary")))
+        })
+        .collect();
+    // One client for all: building one per request costs more than the request.
+    let http = client();
+    let mut busy = 0;
+    for (wave, chunk) in jars.chunks_mut(WAVE).enumerate() {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, jar) in chunk.iter().enumerate() {
+            for a in 0..2 {
+                let (url, cookie) = (gw.url(&format!("/api/{a}/x")), jar.header());
+                let http = http.clone();
+                tasks.spawn(async move {
+                    let r = http.get(url).header("cookie", cookie).send().await;
+                    let r = r.expect("request");
+                    (i, r.status().as_u16(), set_cookies(&r))
+                });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (i, status, sc) = done.expect("task");
+            assert!(status == 200 || status == 503, "wave {wave}: {status}");
+            busy += usize::from(status == 503);
+            chunk[i].apply(&sc);
+        }
+        let next = futures_util::future::join_all(chunk.iter().map(|jar| {
+            let request = http.get(gw.url("/api/0/x")).header("cookie", jar.header());
+            async move { request.send().await.expect("request").status().as_u16() }
+        }))
+        .await;
+        assert!(
+            next.iter().all(|s| *s == 200 || *s == 503),
+            "wave {wave}, the next request: {next:?}"
+        );
+        assert_eq!(
+            provider.reuse_detected(),
+            0,
+            "wave {wave}: a refresh token was presented twice"
+        );
+    }
+    println!("{SESSIONS} sessions, map full: {busy} answers were 503 session_busy");
+}

@@ -168,6 +168,8 @@ impl std::fmt::Debug for SessionConfig {
 pub struct TokensConfig {
     pub expiry_leeway: Duration,
     pub max_cached: usize,
+    /// The latest-state map's memory bound (`docs/reference.md#concurrency-and-rotation`).
+    pub latest_state_max_bytes: usize,
 }
 
 /// The `limits:` section: how much a client may send and how long anyone may take, so a slow or

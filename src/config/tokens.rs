@@ -12,5 +12,6 @@ pub(crate) fn tokens(w: &mut Walker, path: &str, node: &Node) -> Field<TokensCon
     section!(w, path, node, TokensConfig {
         expiry_leeway: default(Duration::from_secs(60)) => read::duration,
         max_cached: default(16) => read::count(0, 64),
+        latest_state_max_bytes: default(256 * 1024 * 1024) => read::count(64 * 1024, 1 << 40),
     })
 }

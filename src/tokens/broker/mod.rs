@@ -42,7 +42,7 @@ use crate::session::codec::{CodecError, KeyRing};
 use crate::session::lifetime::Lifetime;
 use crate::session::model::{now, Session};
 use crate::session::store::{RedisStore, StoreError};
-use latest::LatestMap;
+use latest::{Full, LatestMap};
 use slot::{SessionSlot, SlotState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,6 +63,8 @@ pub struct TokenNeed<'a> {
 pub struct TokenPolicy {
     pub leeway: u64,
     pub max_cached: usize,
+    /// The latest-state map's bound in bytes (`tokens.latest_state_max_bytes`).
+    pub latest_max_bytes: u64,
 }
 
 /// What an exchange needs from the current config.
@@ -202,23 +204,43 @@ impl Broker {
         }
     }
 
-    fn slot_for(&self, view: &mut SessionView) -> Arc<SessionSlot> {
+    /// The request's slot, entered into the latest-state map if it has none yet. `Err(Full)`:
+    /// the map is full of slots it must keep (counted and logged here).
+    fn slot_for(&self, view: &mut SessionView) -> Result<Arc<SessionSlot>, Full> {
         if let Some(slot) = &view.slot {
-            return slot.clone();
+            return Ok(slot.clone());
         }
         let initial = view.session.clone();
-        let slot = self.latest.get_or_insert(&view.session.sid, || {
-            SessionSlot::new(SlotState::Live(initial))
-        });
+        let slot = self
+            .latest
+            .get_or_insert(&view.session.sid, || {
+                SessionSlot::new(SlotState::Live(initial))
+            })
+            .inspect_err(|_| {
+                self.event("latest_full");
+                tracing::warn!(
+                    bytes = self.latest.bytes(),
+                    "the latest-state map is full of sessions it must keep; the request waits (503 session_busy); raise tokens.latest_state_max_bytes"
+                );
+            })?;
         slot.observe(&view.session);
         view.slot = Some(slot.clone());
-        slot
+        Ok(slot)
+    }
+
+    /// Counts one event of `tokengate_broker_events_total`.
+    fn event(&self, event: &str) {
+        self.metrics.broker_events.with_label_values(&[event]).inc();
     }
 
     /// Applies a change that is not a token exchange (e.g. the idle-timeout `last_seen`), as a
     /// new version.
+    /// When the latest-state map is full, the change is skipped (it is tried again on the next
+    /// request).
     pub fn update(&self, view: &mut SessionView, change: impl FnOnce(&mut Session)) {
-        let slot = self.slot_for(view);
+        let Ok(slot) = self.slot_for(view) else {
+            return;
+        };
         slot.with_state(|state| {
             if let SlotState::Live(cur) = &*state {
                 let mut next = (**cur).clone();
@@ -252,7 +274,8 @@ impl Broker {
             }
             Selection::Miss => hit("miss"),
         }
-        let slot = self.slot_for(view);
+        self.latest.set_bound(settings.policy.latest_max_bytes);
+        let slot = self.slot_for(view).map_err(|_| TokenError::Busy)?;
         let waited_since = Instant::now();
         match &self.redis {
             None if Rotation::declared(settings.provider.rotates_refresh_tokens)
@@ -319,7 +342,18 @@ impl Broker {
     pub fn end(&self, sid: &str) {
         match self.latest.get(sid) {
             Some(slot) => slot.set(SlotState::Ended),
-            None => self.latest.insert(sid, SessionSlot::new(SlotState::Ended)),
+            None => {
+                if self
+                    .latest
+                    .insert_anyway(sid, SessionSlot::new(SlotState::Ended))
+                {
+                    self.event("latest_over_bound");
+                    tracing::warn!(
+                        bytes = self.latest.bytes(),
+                        "the latest-state map is full of sessions it must keep; a logout was remembered beyond its bound"
+                    );
+                }
+            }
         }
     }
 

@@ -116,6 +116,7 @@ impl Broker {
                 if store.save(settings.keys, &unsaved, ttl).await.is_err() {
                     return Err(TokenError::StoreUnavailable);
                 }
+                slot.acknowledge(unsaved.version);
                 tracing::info!("stored a session version kept while Redis was failing");
                 Ok(unsaved)
             }
@@ -157,6 +158,7 @@ impl Broker {
                     tracing::error!(error = %e, "could not store the session's new version in Redis; kept in memory");
                     return Err(TokenError::StoreUnavailable);
                 }
+                slot.acknowledge(next.version);
                 view.session = next;
                 Ok(())
             }

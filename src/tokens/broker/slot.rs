@@ -6,9 +6,11 @@
 use super::TokenNeed;
 use crate::scope::Scope;
 use crate::session::model::Session;
+use crate::session::model::UnixSeconds;
 use crate::tokens::TokenError;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A failed exchange is shared with the requests that were waiting for it for this long, so a
@@ -43,6 +45,13 @@ pub struct SessionSlot {
     /// The sealed cookie value of the latest version.
     sealed: Mutex<Option<(u64, Arc<str>)>>,
     failure: Mutex<Option<RecentFailure>>,
+    /// The newest version the browser presented (cookie store) or Redis holds (redis store):
+    /// while the state is newer, the slot must not be evicted.
+    acknowledged: AtomicU64,
+    last_used: AtomicU64,
+    /// This slot's weight as last counted into the map's total (`total`, once in the map).
+    weight: AtomicU64,
+    total: OnceLock<Arc<AtomicU64>>,
 }
 
 /// Locks a mutex whose holder may have panicked: the data is plain state that stays valid.
@@ -58,28 +67,67 @@ impl SessionSlot {
             per_need: Mutex::new(HashMap::new()),
             sealed: Mutex::new(None),
             failure: Mutex::new(None),
+            acknowledged: AtomicU64::new(0),
+            last_used: AtomicU64::new(0),
+            weight: AtomicU64::new(0),
+            total: OnceLock::new(),
+        }
+    }
+
+    /// Counts this slot into the map's `total` (once, when it enters the map).
+    pub(super) fn attach(&self, total: Arc<AtomicU64>) {
+        let w = u64::from(self.weight());
+        self.weight.store(w, Ordering::Relaxed);
+        total.fetch_add(w, Ordering::Relaxed);
+        let _ = self.total.set(total);
+    }
+
+    /// Takes this slot out of the map's total (it left the map).
+    pub(super) fn detach(&self) {
+        if let Some(total) = self.total.get() {
+            let w = self.weight.swap(0, Ordering::Relaxed);
+            total.fetch_sub(w, Ordering::Relaxed);
+        }
+    }
+
+    /// Re-weighs the slot after its state changed, so the map's bound follows its growth.
+    fn reweigh(&self, state: &SlotState) {
+        if let Some(total) = self.total.get() {
+            let w = u64::from(weight_of(state));
+            let old = self.weight.swap(w, Ordering::Relaxed);
+            if w >= old {
+                total.fetch_add(w - old, Ordering::Relaxed);
+            } else {
+                total.fetch_sub(old - w, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(super) fn used(&self, t: UnixSeconds) {
+        self.last_used.store(t, Ordering::Relaxed);
+    }
+
+    pub(super) fn last_used(&self) -> UnixSeconds {
+        self.last_used.load(Ordering::Relaxed)
+    }
+
+    /// `version` is safe outside this process: the browser presented it, or Redis stored it.
+    pub(super) fn acknowledge(&self, version: u64) {
+        self.acknowledged.fetch_max(version, Ordering::Relaxed);
+    }
+
+    /// Whether nothing in this slot would be lost with it: it is ended, or its latest version is
+    /// acknowledged.
+    pub(super) fn acknowledged(&self) -> bool {
+        match &*lock(&self.state) {
+            SlotState::Ended => true,
+            SlotState::Live(s) => s.version <= self.acknowledged.load(Ordering::Relaxed),
         }
     }
 
     /// Approximate bytes this slot holds, for the map's memory bound.
     pub(super) fn weight(&self) -> u32 {
-        let session_bytes = match self.current() {
-            SlotState::Ended => 0,
-            SlotState::Live(s) => {
-                let tokens: usize = s
-                    .primary
-                    .iter()
-                    .chain(s.extra.iter())
-                    .map(|t| t.access_token.len() + 400)
-                    .sum();
-                tokens
-                    + s.refresh_token.as_ref().map_or(0, String::len)
-                    + s.id_token.as_ref().map_or(0, String::len)
-            }
-        };
-        // Slot, locks, map entry and allocator overhead: calibrated so the weight matches the
-        // resident memory `benches/latest.rs` measures (about 7.5 KB for the session there).
-        u32::try_from(session_bytes + 2500).unwrap_or(u32::MAX)
+        weight_of(&lock(&self.state))
     }
 
     /// The lock that serialises exchanges for one `(audience, scope)` of this session.
@@ -95,22 +143,30 @@ impl SessionSlot {
     }
 
     pub(super) fn set(&self, next: SlotState) {
-        *lock(&self.state) = next;
+        let mut state = lock(&self.state);
+        *state = next;
+        self.reweigh(&state);
     }
 
     /// Runs `f` on the state under the slot's lock: a read-modify-write that no other change of
     /// this session can interleave with.
     pub(super) fn with_state<R>(&self, f: impl FnOnce(&mut SlotState) -> R) -> R {
-        f(&mut lock(&self.state))
+        let mut state = lock(&self.state);
+        let r = f(&mut state);
+        self.reweigh(&state);
+        r
     }
 
-    /// Takes in a copy seen on a request: a newer one (another replica or a restart wrote it)
-    /// replaces ours; an older one is answered with ours.
+    /// Takes in a copy seen on a request (its cookie, or what Redis holds), which acknowledges
+    /// its version: a newer one (another replica or a restart wrote it) replaces ours; an older
+    /// one is answered with ours.
     pub(super) fn observe(&self, seen: &Arc<Session>) -> SlotState {
+        self.acknowledge(seen.version);
         let mut guard = lock(&self.state);
         if let SlotState::Live(cur) = &*guard {
             if seen.version > cur.version {
                 *guard = SlotState::Live(seen.clone());
+                self.reweigh(&guard);
             }
         }
         guard.clone()
@@ -155,4 +211,25 @@ impl SessionSlot {
         let same = f.audience.as_deref() == need.audience && &f.scope == need.scope;
         (same && f.at >= waited_since && f.at.elapsed() < FAILURE_SHARING).then(|| f.error.clone())
     }
+}
+
+/// Approximate bytes a slot in `state` holds: the session's strings, plus the slot, its locks, the
+/// map entry and allocator overhead, calibrated so the weight matches the resident memory
+/// `benches/latest.rs` measures (about 7.5 KB for the session there).
+fn weight_of(state: &SlotState) -> u32 {
+    let session_bytes = match state {
+        SlotState::Ended => 0,
+        SlotState::Live(s) => {
+            let tokens: usize = s
+                .primary
+                .iter()
+                .chain(s.extra.iter())
+                .map(|t| t.access_token.len() + 400)
+                .sum();
+            tokens
+                + s.refresh_token.as_ref().map_or(0, String::len)
+                + s.id_token.as_ref().map_or(0, String::len)
+        }
+    };
+    u32::try_from(session_bytes + 2500).unwrap_or(u32::MAX)
 }

@@ -28,6 +28,7 @@ fn policy() -> TokenPolicy {
     TokenPolicy {
         leeway: 60,
         max_cached: 4,
+        latest_max_bytes: 1 << 20,
     }
 }
 
