@@ -103,14 +103,14 @@ impl SessionCookies {
         chunks::present(headers, &self.name)
     }
 
-    /// The `Set-Cookie` values that store `sealed` for `max_age` seconds and clear chunks the
-    /// request had (`previous`) that it no longer uses.
+    /// The `Set-Cookie` values that store `sealed` for `max_age` seconds and clear every chunk
+    /// it does not use (up to `max_chunks`, and any the request had: `previous`).
     pub fn write(&self, sealed: &str, previous: &[usize], max_age: u64) -> Vec<String> {
         let attrs = CookieAttrs {
             secure: self.secure,
             max_age: Some(max_age),
         };
-        set_cookie::session_set_cookies(&self.name, sealed, previous, &attrs)
+        set_cookie::session_set_cookies(&self.name, sealed, previous, self.max_chunks, &attrs)
     }
 
     /// The `Set-Cookie` values that clear chunk 0 and every chunk in `present`.

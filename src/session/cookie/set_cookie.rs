@@ -47,13 +47,18 @@ pub fn clear_cookie(name: &str, secure: bool) -> String {
 }
 
 /// The `Set-Cookie` values that store the sealed session `sealed` under `base`: one per chunk,
-/// then a clearing header for each index in `previous_chunks` (the chunks the request carried)
-/// that the new value no longer uses, so that a shrinking session leaves no stale chunk that
-/// would be joined onto it later.
+/// then a clearing header for every index the new value does not use, below `limit`
+/// (`limits.max_cookie_chunks`) and in `previous_chunks` (the chunks the request carried).
+///
+/// Every index, not only those the request carried: parallel responses written from the same
+/// cookie arrive in any order, and a longer one that arrived first left chunks this request
+/// never saw. Each response so sets the whole cookie, and the last one to arrive wins whole;
+/// a stale chunk joined onto a shorter value would fail to open and log the user out.
 pub fn session_set_cookies(
     base: &str,
     sealed: &str,
     previous_chunks: &[usize],
+    limit: usize,
     attrs: &CookieAttrs,
 ) -> Vec<String> {
     let chunks = split_chunks(sealed);
@@ -62,7 +67,11 @@ pub fn session_set_cookies(
         .enumerate()
         .map(|(k, chunk)| set_cookie(&chunk_name(base, k), chunk, attrs))
         .collect();
-    let stale = previous_chunks.iter().filter(|&&k| k >= chunks.len());
+    let unused: Vec<usize> = (chunks.len()..limit).collect();
+    let stale = unused
+        .iter()
+        .chain(previous_chunks)
+        .filter(|&&k| k >= chunks.len());
     headers.extend(unique(stale).map(|k| clear_cookie(&chunk_name(base, k), attrs.secure)));
     headers
 }

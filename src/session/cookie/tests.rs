@@ -131,7 +131,7 @@ fn clear_cookie_attributes() {
 
 #[test]
 fn one_chunk_session_with_no_previous() {
-    let headers = session_set_cookies("tg", "SEALED", &[], &CookieAttrs::default());
+    let headers = session_set_cookies("tg", "SEALED", &[], 1, &CookieAttrs::default());
     assert_eq!(headers, vec!["tg=SEALED; Path=/; HttpOnly; SameSite=Lax"]);
 }
 
@@ -141,7 +141,7 @@ fn shrinking_from_three_chunks_to_one_clears_the_stale_two() {
         secure: true,
         max_age: None,
     };
-    let headers = session_set_cookies("tg", "small", &[0, 1, 2], &attrs);
+    let headers = session_set_cookies("tg", "small", &[0, 1, 2], 3, &attrs);
     assert_eq!(
         headers,
         vec![
@@ -155,7 +155,7 @@ fn shrinking_from_three_chunks_to_one_clears_the_stale_two() {
 #[test]
 fn growing_to_three_chunks_writes_all_and_clears_nothing() {
     let sealed = "a".repeat(2 * crate::session::codec::MAX_COOKIE_VALUE + 5);
-    let headers = session_set_cookies("tg", &sealed, &[0, 1], &CookieAttrs::default());
+    let headers = session_set_cookies("tg", &sealed, &[0, 1], 3, &CookieAttrs::default());
     assert_eq!(headers.len(), 3);
     assert!(headers[0].starts_with(&format!("tg={}; ", "a".repeat(4000))));
     assert!(headers[1].starts_with(&format!("tg.1={}; ", "a".repeat(4000))));
@@ -164,7 +164,7 @@ fn growing_to_three_chunks_writes_all_and_clears_nothing() {
 
 #[test]
 fn stale_indices_are_cleared_once_each() {
-    let headers = session_set_cookies("tg", "x", &[3, 3, 0, 5], &CookieAttrs::default());
+    let headers = session_set_cookies("tg", "x", &[3, 3, 0, 5], 1, &CookieAttrs::default());
     assert_eq!(
         headers,
         vec![
@@ -173,6 +173,36 @@ fn stale_indices_are_cleared_once_each() {
             "tg.5=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
         ]
     );
+}
+
+/// Applies `Set-Cookie` values to a browser's cookies (name → value), as a browser does.
+fn apply(jar: &mut Vec<(String, String)>, set_cookies: &[String]) {
+    for sc in set_cookies {
+        let first = sc.split(';').next().unwrap_or_default();
+        let (name, value) = first.split_once('=').unwrap_or((first, ""));
+        jar.retain(|(n, _)| n != name);
+        if !sc.contains("Max-Age=0") {
+            jar.push((name.to_owned(), value.to_owned()));
+        }
+    }
+}
+
+/// Two responses written from the same one-chunk cookie, a longer (three chunks) and a shorter
+/// (two chunks) version, arriving in either order: the browser's cookies must join to the value
+/// of the one that arrived last, never to a mix with a stale chunk of the other.
+#[test]
+fn any_order_of_parallel_responses_leaves_a_readable_cookie() {
+    let attrs = CookieAttrs::default();
+    let long = "L".repeat(2 * MAX_COOKIE_VALUE + 10);
+    let short = "S".repeat(MAX_COOKIE_VALUE + 10);
+    let write = |v: &str| session_set_cookies("tg", v, &[0], MAX_CHUNKS, &attrs);
+    for (first, last) in [(&long, &short), (&short, &long)] {
+        let mut jar = vec![("tg".to_owned(), "OLD".to_owned())];
+        apply(&mut jar, &write(first));
+        apply(&mut jar, &write(last));
+        let joined = join_chunks("tg", jar.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        assert_eq!(joined, Ok(Some(last.clone())), "{} first", first.len());
+    }
 }
 
 #[test]
