@@ -328,3 +328,54 @@ async fn backchannel_logout_with_the_cookie_store_is_501() {
     assert_eq!(status, 501);
     assert_eq!(body["error"], "not_implemented");
 }
+
+/// A logout (front-channel on another replica, or back-channel) lands while an exchange of the
+/// session is in flight at a slow provider: the exchange's write must not bring the session back,
+/// in Redis or in the exchanging replica's memory. Deterministic: the provider answers after
+/// 1.5 s and the logout is answered before that.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_logout_during_an_exchange_stays_a_logout() {
+    for backchannel in [false, true] {
+        let ctx = setup(2, |mut b| {
+            b.timeout = "10s";
+            b
+        })
+        .await;
+        let (s, cookie) = ctx.mint("dora", "ps-dora").await;
+        ctx.provider
+            .set_fault(Fault::Latency(Duration::from_millis(1500)));
+        let exchange = {
+            let request = ctx.http.get(ctx.gws[0].url("/api/orders"));
+            let request = request.header("cookie", cookie.clone());
+            tokio::spawn(async move { request.send().await.expect("answer").status().as_u16() })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(ctx.provider.call_count(), 1, "the exchange is in flight");
+        let logout = if backchannel {
+            let token = ctx.provider.logout_token(Some("ps-dora"), None);
+            ctx.backchannel(1, &[("logout_token", &token)])
+                .await
+                .status()
+        } else {
+            ctx.get(1, "/auth/logout", &cookie).await.status()
+        };
+        assert!(logout.is_success() || logout.is_redirection(), "{logout}");
+        assert_eq!(
+            ctx.provider.call_count(),
+            1,
+            "the logout came before the answer"
+        );
+        let status = exchange.await.expect("task");
+        assert_ne!(status, 200, "the exchange answered for an ended session");
+        assert!(
+            load_record(&ctx.redis.url(), &s.sid).await.is_none(),
+            "backchannel={backchannel}: the exchange's write resurrected the record"
+        );
+        assert_eq!(
+            on_every_replica(&ctx, &cookie).await,
+            [401, 401],
+            "backchannel={backchannel}"
+        );
+        assert_eq!(ctx.get(0, "/api/orders", &cookie).await.status(), 401);
+    }
+}

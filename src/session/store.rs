@@ -45,6 +45,10 @@ const EXTEND_EXPIRY: &str = "local t = redis.call('TTL', KEYS[1]) \
     if t >= tonumber(ARGV[1]) then return 0 end \
     return redis.call('EXPIRE', KEYS[1], ARGV[1])";
 
+/// Replaces a record only while it exists.
+const SET_IF_EXISTS: &str = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end \
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1";
+
 fn session_key(sid: &str) -> String {
     format!("{PREFIX}:session:{sid}")
 }
@@ -131,6 +135,44 @@ impl RedisStore {
             extend_expiry(&mut pipe, &k, ttl_secs);
         }
         self.bounded(pipe.query_async::<()>(&mut c)).await
+    }
+
+    /// Writes a new version of an *existing* session, like [`RedisStore::save`]; `Ok(false)`
+    /// when the record is gone (a logout, a back-channel logout or its expiry ended the session
+    /// meanwhile), and then nothing is written: a write after an exchange must never bring an
+    /// ended session back. The check and the write are one Lua script, so no delete can land
+    /// between them.
+    pub async fn update(
+        &self,
+        keys: &KeyRing,
+        s: &Session,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let sealed = keys
+            .seal_session(&record_purpose(&s.sid), s)
+            .map_err(|e| StoreError(format!("seal: {e}")))?;
+        let ttl_secs = ttl.as_secs().max(1);
+        let mut c = self.conn().await?;
+        let written: i64 = self
+            .bounded(
+                redis::Script::new(SET_IF_EXISTS)
+                    .key(session_key(&s.sid))
+                    .arg(sealed)
+                    .arg(ttl_secs)
+                    .invoke_async(&mut c),
+            )
+            .await?;
+        if written != 1 {
+            return Ok(false);
+        }
+        let mut pipe = redis::pipe();
+        for (kind, value) in index_entries(s) {
+            let k = index_key(kind, &value);
+            pipe.sadd(&k, &s.sid).ignore();
+            extend_expiry(&mut pipe, &k, ttl_secs);
+        }
+        self.bounded(pipe.query_async::<()>(&mut c)).await?;
+        Ok(true)
     }
 
     /// Extends the record's life (idle timeout) without rewriting it, so a touch can never

@@ -113,8 +113,13 @@ impl Broker {
         match slot.current() {
             SlotState::Live(unsaved) if unsaved.version > stored.version => {
                 let ttl = settings.lifetime.record_ttl(&unsaved, now());
-                if store.save(settings.keys, &unsaved, ttl).await.is_err() {
-                    return Err(TokenError::StoreUnavailable);
+                match store.update(settings.keys, &unsaved, ttl).await {
+                    Err(_) => return Err(TokenError::StoreUnavailable),
+                    Ok(false) => {
+                        slot.set(SlotState::Ended);
+                        return Err(TokenError::SessionExpired);
+                    }
+                    Ok(true) => {}
                 }
                 slot.acknowledge(unsaved.version);
                 tracing::info!("stored a session version kept while Redis was failing");
@@ -146,21 +151,31 @@ impl Broker {
             }
             Next::Version(next) => {
                 let ttl = settings.lifetime.record_ttl(&next, now());
-                let mut saved = store.save(settings.keys, &next, ttl).await;
+                // Only over an existing record: a logout that landed during the exchange stays.
+                let mut saved = store.update(settings.keys, &next, ttl).await;
                 if saved.is_err() {
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    saved = store.save(settings.keys, &next, ttl).await;
+                    saved = store.update(settings.keys, &next, ttl).await;
                 }
                 let next = Arc::new(*next);
-                slot.set(SlotState::Live(next.clone()));
-                if let Err(e) = saved {
-                    // Kept in the slot: the next exchange on this replica stores it first.
-                    tracing::error!(error = %e, "could not store the session's new version in Redis; kept in memory");
-                    return Err(TokenError::StoreUnavailable);
+                match saved {
+                    Ok(true) if slot.replace_live(next.clone()) => {
+                        slot.acknowledge(next.version);
+                        view.session = next;
+                        Ok(())
+                    }
+                    Ok(_) => {
+                        slot.set(SlotState::Ended);
+                        tracing::info!("the session ended during its token exchange; the exchange's result is discarded");
+                        Err(TokenError::SessionExpired)
+                    }
+                    Err(e) => {
+                        // Kept in the slot: the next exchange on this replica stores it first.
+                        slot.replace_live(next);
+                        tracing::error!(error = %e, "could not store the session's new version in Redis; kept in memory");
+                        Err(TokenError::StoreUnavailable)
+                    }
                 }
-                slot.acknowledge(next.version);
-                view.session = next;
-                Ok(())
             }
         }
     }

@@ -148,6 +148,18 @@ impl SessionSlot {
         self.reweigh(&state);
     }
 
+    /// Makes `next` the latest state unless the session was ended meanwhile (a logout): an
+    /// ended session is never brought back. Returns whether it was set.
+    pub(super) fn replace_live(&self, next: Arc<Session>) -> bool {
+        self.with_state(|state| match state {
+            SlotState::Ended => false,
+            SlotState::Live(_) => {
+                *state = SlotState::Live(next);
+                true
+            }
+        })
+    }
+
     /// Runs `f` on the state under the slot's lock: a read-modify-write that no other change of
     /// this session can interleave with.
     pub(super) fn with_state<R>(&self, f: impl FnOnce(&mut SlotState) -> R) -> R {
