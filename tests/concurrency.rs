@@ -150,3 +150,35 @@ async fn a_stale_cookie_is_served_with_the_latest_state() {
     let session = open_set_cookies(&sc3).expect("the stale client gets the newer cookie");
     assert_eq!(audiences(&session), vec![ORDERS_AUD, REPORTS_AUD]);
 }
+
+/// A response that carries the session's `Set-Cookie` (here after a token exchange) is
+/// `private, no-store`, whatever the upstream allowed, keeping its stricter directives; one
+/// without the cookie keeps the upstream's `Cache-Control`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_response_carrying_the_session_is_never_cacheable() {
+    let (_provider, _up, gw, _rt, cookie) = setup().await;
+    let r = client()
+        .get(gw.url("/api/orders/x?cache=public"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sc = set_cookies(&r);
+    assert!(!sc.is_empty(), "the exchange wrote the cookie");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "private, no-store, no-transform"
+    );
+    let r = client()
+        .get(gw.url("/api/orders/x?cache=public"))
+        .header("cookie", cookie_header_from(&sc))
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookies(&r).is_empty());
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=600, no-transform"
+    );
+}

@@ -7,6 +7,7 @@
 //! pingora: the `proxy` adapter turns these values into pingora calls, and a listener that is not
 //! pingora can do the same.
 
+pub mod cache_control;
 pub mod error;
 pub mod framing;
 pub mod outbound;

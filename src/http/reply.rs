@@ -94,9 +94,24 @@ impl Reply {
         self
     }
 
+    /// Adds `Set-Cookie` values; an answer that carries any is made `private, no-store`
+    /// (`http::cache_control`), so no shared cache keeps a session.
     pub fn with_cookies(mut self, set_cookies: impl IntoIterator<Item = String>) -> Reply {
+        let before = self.headers.len();
         for c in set_cookies {
             self.headers.push(("set-cookie", c));
+        }
+        if self.headers.len() > before {
+            let existing: Vec<&str> = self
+                .headers
+                .iter()
+                .filter(|(n, _)| *n == "cache-control")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let joined = (!existing.is_empty()).then(|| existing.join(", "));
+            let value = super::cache_control::private_no_store(joined.as_deref());
+            self.headers.retain(|(n, _)| *n != "cache-control");
+            self.headers.push(("cache-control", value));
         }
         self
     }

@@ -141,7 +141,20 @@ impl ProxyHttp for TokenGate {
         }
         // An upstream must not be able to overwrite the gateway's session.
         forward::drop_upstream_session_cookies(upstream_response, &ctx.state.loaded.cookies.name);
-        for c in respond::set_cookies(&self.app, &mut ctx.state) {
+        let cookies = respond::set_cookies(&self.app, &mut ctx.state);
+        if !cookies.is_empty() {
+            // A shared cache must never keep a response that carries the session.
+            let existing: Vec<&str> = upstream_response
+                .headers
+                .get_all("cache-control")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let joined = (!existing.is_empty()).then(|| existing.join(", "));
+            let value = crate::http::cache_control::private_no_store(joined.as_deref());
+            upstream_response.insert_header("cache-control", value)?;
+        }
+        for c in cookies {
             upstream_response.append_header("set-cookie", c)?;
         }
         Ok(())

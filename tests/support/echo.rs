@@ -120,6 +120,17 @@ async fn echo(State(state): State<EchoState>, req: Request) -> Response {
     // Lets tests see that upstream response headers pass back through the gateway.
     resp.headers_mut()
         .insert("x-echo", http::HeaderValue::from_static("1"));
+    // `?cache=public`: a response a shared cache may keep.
+    if parts
+        .uri
+        .query()
+        .is_some_and(|q| q.contains("cache=public"))
+    {
+        resp.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("public, max-age=600, no-transform"),
+        );
+    }
     resp
 }
 

@@ -23,3 +23,16 @@ fn answers_that_are_not_errors_carry_no_code() {
     assert_eq!(Reply::redirect("/").code, None);
     assert_eq!(Reply::empty(200).code, None);
 }
+
+#[test]
+fn an_answer_with_a_cookie_is_private_no_store() {
+    let r = Reply::redirect("/").with_cookies(["tg=v; Path=/".to_owned()]);
+    let cc: Vec<_> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| *n == "cache-control")
+        .collect();
+    assert_eq!(cc, vec![&("cache-control", "private, no-store".to_owned())]);
+    let r = Reply::text(200, "x").with_cookies(Vec::new());
+    assert!(r.headers.iter().all(|(n, _)| *n != "cache-control"));
+}
