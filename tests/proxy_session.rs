@@ -210,6 +210,8 @@ async fn websocket_upgrade_carries_the_bearer_token() {
             .parse()
             .unwrap(),
     );
+    req.headers_mut()
+        .insert("origin", gw.origin().parse().unwrap());
     let (mut ws, resp) = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         tokio_tungstenite::connect_async(req),
@@ -242,4 +244,41 @@ async fn websocket_upgrade_carries_the_bearer_token() {
     assert_eq!(echoed.to_text().unwrap(), "ping-42");
     assert_eq!(up.count(), 1);
     assert_eq!(provider.call_count(), 0);
+}
+
+/// A WebSocket upgrade is a GET, so a page on a sibling subdomain (same-site: the `SameSite=Lax`
+/// cookie is sent) could open a socket that gets the user's Bearer token. An upgrade carrying a
+/// session must come from the public origin: otherwise, or without `Origin`, `403 csrf`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_upgrade_from_another_origin_is_refused() {
+    let (provider, up, gw) = setup(&[]).await;
+    let session = session_for(&provider.mint_refresh_token(), "primary-token-ws");
+    for origin in [Some("http://evil.127.0.0.1.nip.io"), None] {
+        let mut req = format!("ws://127.0.0.1:{}/api/socket", gw.port())
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("cookie", cookie_for(&session).parse().unwrap());
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        let refused = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tokio_tungstenite::connect_async(req),
+        )
+        .await
+        .expect("an answer within 10 s");
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 403, "{origin:?}");
+                let body: Value =
+                    serde_json::from_slice(resp.body().as_deref().unwrap_or_default())
+                        .unwrap_or(Value::Null);
+                assert_eq!(body, json!({"error": "csrf"}), "{origin:?}");
+            }
+            Err(e) => panic!("{origin:?}: {e}"),
+            Ok(_) => panic!("{origin:?}: the upgrade was accepted"),
+        }
+    }
+    assert_eq!(up.count(), 0, "no upgrade reached the upstream");
 }

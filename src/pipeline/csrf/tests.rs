@@ -8,7 +8,30 @@ fn facts<'a>(method: &'a Method) -> CsrfFacts<'a> {
         origin: None,
         sec_fetch_site: None,
         x_csrf: None,
+        websocket: false,
     }
+}
+
+#[test]
+fn a_websocket_upgrade_needs_the_public_origin() {
+    let get = Method::GET;
+    let upgrade = |origin| CsrfFacts {
+        origin,
+        websocket: true,
+        ..facts(&get)
+    };
+    assert!(allowed(upgrade(Some(ORIGIN)), ORIGIN));
+    assert!(!allowed(upgrade(Some("https://sub.example.com")), ORIGIN));
+    assert!(!allowed(upgrade(None), ORIGIN));
+    let with_header = CsrfFacts {
+        x_csrf: Some("1"),
+        sec_fetch_site: Some("same-origin"),
+        ..upgrade(None)
+    };
+    assert!(
+        !allowed(with_header, ORIGIN),
+        "only Origin counts on an upgrade"
+    );
 }
 
 #[test]
