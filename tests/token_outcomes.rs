@@ -401,3 +401,28 @@ async fn upstream_failing_after_103_still_delivers_the_new_session() {
         .is_active(session.refresh_token.as_deref().unwrap()));
     assert_eq!(ctx.provider.reuse_detected(), 0);
 }
+
+/// A session without a refresh token (the login brought none) keeps serving the routes of its
+/// login token; a route of another audience answers `403 token_unavailable`
+/// (`no_refresh_token`) without a call and without ending the session.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_refresh_token_is_403_for_another_audience_and_keeps_the_session() {
+    let ctx = setup().await;
+    let mut s = session_for("unused", "primary-no-rt");
+    s.refresh_token = None;
+    let cookie = cookie_for(&s);
+    let r = get(&ctx, "/api/orders/1", &cookie).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        !clears_cookie(&set_cookies(&r), COOKIE),
+        "the session was ended"
+    );
+    assert_eq!(
+        json_body(r).await,
+        json!({"error": "token_unavailable", "detail": "no_refresh_token"})
+    );
+    assert_eq!(ctx.provider.call_count(), 0);
+    let r = get(&ctx, "/api/me", &cookie).await;
+    assert_eq!(r.status(), 200, "the login token still serves");
+    assert_eq!(bearer(&json_body(r).await), "primary-no-rt");
+}

@@ -44,10 +44,10 @@ fn login(w: &mut Walker, path: &str, node: &Node) -> Field<LoginConfig> {
         if !l.scope.contains("offline_access") {
             w.warn(
                 &join(path, "scope"),
-                "has no offline_access, so the provider may issue no refresh token: then the \
-                 first route that needs a token the login did not bring (another audience or \
-                 scope, or the login token expiring) ends the session with 401 \
-                 session_expired; add offline_access",
+                "has no offline_access, so the provider may issue no refresh token: then a \
+                 route of another audience answers 403 token_unavailable (no_refresh_token), and \
+                 one the login token does not serve (another scope, or once it expired) ends the \
+                 session with 401 session_expired; add offline_access",
             );
         }
     }

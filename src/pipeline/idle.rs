@@ -14,7 +14,7 @@ pub async fn step(app: &App, state: &mut RequestState) -> Flow {
     };
     let lifetime = &state.loaded.lifetime;
     if lifetime.needs_touch(&view.session, now()) {
-        if let Err(e) = app.broker.touch(view, lifetime).await {
+        if let Err(e) = app.broker.touch(view, lifetime, state.loaded.policy).await {
             tracing::warn!(error = %e, "could not extend the session's idle timeout");
         }
     }

@@ -125,10 +125,18 @@ pub fn store(
     prune(session, now, leeway, max_cached);
 }
 
-/// Keeps the cookie from growing: drops additional tokens that are no longer usable, then the
-/// least recently used ones (ties: the earliest stored) until at most `max_cached` remain. The
-/// primary is never dropped: it is the login token, and the session's anchor for its audience.
+/// Keeps the cookie from growing: drops every token that is no longer usable (the primary too:
+/// an expired token never serves again, and its audience's next token is stored as an
+/// additional one), then the least recently used additional ones (ties: the earliest stored)
+/// until at most `max_cached` remain. A usable primary is never dropped.
 pub fn prune(session: &mut Session, now: UnixSeconds, leeway: u64, max_cached: usize) {
+    if session
+        .primary
+        .as_ref()
+        .is_some_and(|p| !is_usable(p, now, leeway))
+    {
+        session.primary = None;
+    }
     session.extra.retain(|t| is_usable(t, now, leeway));
     while session.extra.len() > max_cached {
         // `min_by_key` returns the first of equal minima: the earliest in the vec.

@@ -26,6 +26,9 @@ pub enum TokenError {
     StoreUnavailable,
     /// Another replica held the session's refresh lock for longer than a request may wait.
     Busy,
+    /// The session has no refresh token for a token of another audience than the login's; the
+    /// session is kept.
+    NoRefreshToken,
 }
 
 impl TokenError {
@@ -66,6 +69,11 @@ impl TokenError {
                 [("missing", json!(missing.to_string()))],
             ),
             TokenError::StoreUnavailable => Reply::store_unavailable(),
+            TokenError::NoRefreshToken => {
+                let reply =
+                    Reply::error_detail(403, ErrorCode::TokenUnavailable, "no_refresh_token");
+                return (reply, "no_refresh_token");
+            }
             TokenError::Busy => {
                 Reply::error(503, ErrorCode::SessionBusy).with_header("retry-after", "1")
             }

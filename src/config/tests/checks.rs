@@ -17,9 +17,9 @@ fn a_login_scope_without_offline_access_is_a_warning() {
         warnings(&with_login_scope("openid profile")),
         vec![
             "warning: provider.login.scope: has no offline_access, so the provider may issue no \
-             refresh token: then the first route that needs a token the login did not bring \
-             (another audience or scope, or the login token expiring) ends the session with \
-             401 session_expired; add offline_access"
+             refresh token: then a route of another audience answers 403 token_unavailable \
+             (no_refresh_token), and one the login token does not serve (another scope, or once \
+             it expired) ends the session with 401 session_expired; add offline_access"
         ]
     );
     assert!(warnings(&with_login_scope("openid offline_access")).is_empty());

@@ -69,7 +69,7 @@ impl Broker {
 
     /// One token-endpoint call with the session's refresh token (metrics included).
     /// `heartbeat` runs periodically while the call is in flight (the Redis lock). `Err`: the
-    /// session has no refresh token, so it is over.
+    /// session has no refresh token (see [`no_refresh_token`]).
     pub(super) async fn call<F, Fut>(
         &self,
         session: &Session,
@@ -82,11 +82,13 @@ impl Broker {
         Fut: std::future::Future<Output = ()>,
     {
         let Some(refresh_token) = session.refresh_token.as_deref() else {
-            self.metrics
-                .sessions_cleared
-                .with_label_values(&["no_refresh_token"])
-                .inc();
-            return Err(TokenError::SessionExpired);
+            let error = no_refresh_token(need, settings);
+            let counter = match error {
+                TokenError::SessionExpired => &self.metrics.sessions_cleared,
+                _ => &self.metrics.broker_events,
+            };
+            counter.with_label_values(&["no_refresh_token"]).inc();
+            return Err(error);
         };
         let call = self
             .client
@@ -154,5 +156,18 @@ impl Broker {
         );
         slot.record_failure(need, &e);
         Err(e)
+    }
+}
+
+/// The answer for a session without a refresh token (the login brought none: no
+/// `offline_access`) that needs a token it does not hold. For the login audience its token has
+/// expired and the session can do nothing more: it is over (`401 session_expired`). For another
+/// audience the session still serves the routes of its login token, so it is kept and only this
+/// route is refused (`403 token_unavailable`, `no_refresh_token`).
+pub(super) fn no_refresh_token(need: TokenNeed<'_>, settings: Settings<'_>) -> TokenError {
+    let login = settings.provider.login.audience.as_deref();
+    match need.audience {
+        Some(aud) if Some(aud) != login => TokenError::NoRefreshToken,
+        _ => TokenError::SessionExpired,
     }
 }

@@ -33,9 +33,11 @@ impl Broker {
         }
         let report = match self.call(&session, need, settings, || async {}).await {
             Ok(r) => r,
-            Err(ended) => {
-                slot.set(SlotState::Ended);
-                return Err(ended);
+            Err(e) => {
+                if e == TokenError::SessionExpired {
+                    slot.set(SlotState::Ended);
+                }
+                return Err(e);
             }
         };
         let meta = ReportMeta::of(&report);

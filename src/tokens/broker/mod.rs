@@ -159,15 +159,20 @@ impl Broker {
     /// Keeps an idle-timeout session alive: in the cookie store a new version with `last_seen`;
     /// in Redis only the record's expiry moves (rewriting it could overwrite a refresh token
     /// another replica just stored).
+    /// The new version is pruned like every write (`docs/reference.md#session-size`).
     pub async fn touch(
         &self,
         view: &mut SessionView,
         lifetime: &Lifetime,
+        policy: TokenPolicy,
     ) -> Result<(), StoreError> {
         let t = now();
         match &self.redis {
             None => {
-                self.update(view, |s| s.last_seen = t);
+                self.update(view, |s| {
+                    s.last_seen = t;
+                    cache::prune(s, t, policy.leeway, policy.max_cached);
+                });
                 Ok(())
             }
             Some(store) => {

@@ -83,7 +83,8 @@ impl Broker {
                     transition::apply(&session, need, settings.policy, report.exchange, now());
                 (next, answer, Some(meta))
             }
-            Err(ended) => (Next::Ended, Err(ended), None),
+            Err(TokenError::SessionExpired) => (Next::Ended, Err(TokenError::SessionExpired), None),
+            Err(kept) => (Next::Keep, Err(kept), None),
         };
         self.commit_to_redis(turn.store, slot, view, &session, next, settings)
             .await?;

@@ -145,8 +145,15 @@ fn lru_ties_drop_the_earliest_and_never_the_fresh_token() {
 }
 
 #[test]
-fn prune_never_drops_the_primary_and_zero_keeps_no_extra() {
-    let primary = tok(None, "openid", "openid", NOW - 5000);
+fn prune_drops_an_expired_primary() {
+    let mut s = session(Some(tok(None, "openid", "openid", NOW - 5000)), vec![]);
+    prune(&mut s, NOW, LEEWAY, 16);
+    assert_eq!(s.primary, None);
+}
+
+#[test]
+fn prune_never_drops_a_usable_primary_and_zero_keeps_no_extra() {
+    let primary = tok(None, "openid", "openid", LATER);
     let mut s = session(
         Some(primary.clone()),
         vec![
