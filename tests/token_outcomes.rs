@@ -426,3 +426,43 @@ async fn no_refresh_token_is_403_for_another_audience_and_keeps_the_session() {
     assert_eq!(r.status(), 200, "the login token still serves");
     assert_eq!(bearer(&json_body(r).await), "primary-no-rt");
 }
+
+/// `tokens.max_cached` drops the least recently *used* token set: a token served from the
+/// cookie is marked as used (at most once a minute, so a hit does not cost a new cookie each
+/// time), and a new token then evicts the one not used for longest, not the one fetched first.
+#[tokio::test(flavor = "multi_thread")]
+async fn max_cached_drops_the_least_recently_used_token() {
+    let ctx = setup_with(|c| c.max_cached(2)).await;
+    let t = tokengate::session::model::now();
+    let mut s = session_for(&ctx.rt, "primary");
+    let mut orders = token_set(Some(ORDERS_AUD), "read:orders", "orders-old", t + 3600);
+    orders.last_used = t - 3000;
+    let mut reports = token_set(Some(REPORTS_AUD), "read:reports", "reports-old", t + 3600);
+    reports.last_used = t - 1000;
+    s.extra = vec![orders, reports];
+    let cookie = cookie_for(&s);
+
+    // Fetched first, used now.
+    let r = get(&ctx, "/api/orders/1", &cookie).await;
+    assert_eq!(r.status(), 200);
+    let sc = set_cookies(&r);
+    assert_eq!(bearer(&json_body(r).await), "orders-old");
+    assert!(!sc.is_empty(), "the use was recorded in the cookie");
+    let cookie = cookie_header_from(&sc);
+    // At most once a minute: the next hit writes nothing.
+    let r = get(&ctx, "/api/orders/1", &cookie).await;
+    assert!(set_cookies(&r).is_empty());
+    assert_eq!(ctx.provider.call_count(), 0);
+
+    // A third token: the reports token, unused for longest, goes.
+    let r = get(&ctx, "/api/orders-write/1", &cookie).await;
+    assert_eq!(r.status(), 200);
+    let session = open_set_cookies(&set_cookies(&r)).expect("a new cookie");
+    let held: Vec<&str> = session
+        .extra
+        .iter()
+        .map(|t| t.access_token.as_str())
+        .collect();
+    assert!(held.contains(&"orders-old"), "{held:?}");
+    assert!(!held.contains(&"reports-old"), "{held:?}");
+}

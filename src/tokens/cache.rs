@@ -155,6 +155,20 @@ pub fn prune(session: &mut Session, now: UnixSeconds, leeway: u64, max_cached: u
     }
 }
 
+/// Whether [`select`] hits the primary (whose use is never recorded: it is never evicted).
+pub fn is_primary_hit(
+    session: &Session,
+    audience: Option<&str>,
+    scope: &Scope,
+    now: UnixSeconds,
+    leeway: u64,
+) -> bool {
+    session
+        .primary
+        .as_ref()
+        .is_some_and(|p| serves(p, audience, scope, now, leeway))
+}
+
 /// Marks the additional token that [`select`] would hit as used now, for LRU eviction. Returns
 /// true when the session changed (so the caller knows a new cookie is due).
 ///

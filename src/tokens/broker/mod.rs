@@ -47,6 +47,10 @@ use slot::{SessionSlot, SlotState};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How stale a token's recorded last use may be before a hit records it again (seconds): the
+/// least-recently-used order of `tokens.max_cached` is coarse by this much, and a busy token
+/// costs one new cookie per this period.
+const USE_GRANULARITY: u64 = 60;
 /// How many Redis sessions' idle-timeout touches are remembered (at most one a minute each).
 const TOUCHED_MAX_SESSIONS: u64 = 200_000;
 
@@ -233,6 +237,20 @@ impl Broker {
         Ok(slot)
     }
 
+    /// Records that the token `need` hits was used now, for `tokens.max_cached`'s least
+    /// recently used eviction: a new version, so the cookie carries it (at most once per
+    /// [`USE_GRANULARITY`] and token, so a hit does not cost a seal each time). The primary is
+    /// never evicted, so its use is not recorded.
+    fn mark_used(&self, view: &mut SessionView, need: TokenNeed<'_>, leeway: u64) {
+        let t = now();
+        let extra = !cache::is_primary_hit(&view.session, need.audience, need.scope, t, leeway);
+        if extra {
+            self.update(view, |s| {
+                cache::touch(s, need.audience, need.scope, t, leeway);
+            });
+        }
+    }
+
     /// Counts one event of `tokengate_broker_events_total`.
     fn event(&self, event: &str) {
         self.metrics.broker_events.with_label_values(&[event]).inc();
@@ -271,7 +289,11 @@ impl Broker {
         match cache::select(&view.session, need.audience, need.scope, now(), leeway) {
             Selection::Hit(t) => {
                 hit("hit");
-                return Ok((t.access_token.clone(), Decision::Hit));
+                let token = t.access_token.clone();
+                if self.redis.is_none() && t.last_used + USE_GRANULARITY <= now() {
+                    self.mark_used(view, need, leeway);
+                }
+                return Ok((token, Decision::Hit));
             }
             Selection::NarrowGrant { missing } => {
                 hit("hit");
