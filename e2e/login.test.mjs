@@ -187,3 +187,26 @@ test('two logins started in parallel in two tabs both complete', async () => {
   assert.equal(orders.status, 200, orders.body);
   assert.deepEqual(audiences(orders.json().token?.aud), [ORDERS]);
 });
+
+test('a new login over an existing session ends the old one and revokes its refresh token', async () => {
+  const jar = await login(gw, 'dave');
+  const orders = await jar.fetch(`${gw}/api/orders/list`);
+  assert.equal(orders.status, 200, `orders before the second login: ${orders.body}${log()}`);
+  const keptAside = jar.clone();
+
+  await login(gw, 'dave', { jar });
+  const again = await jar.fetch(`${gw}/api/orders/list`);
+  assert.equal(again.status, 200, `the new session works: ${again.body}${log()}`);
+
+  // The old cookie no longer works here, nor at a gateway that never saw the second login
+  // (its refresh token was revoked at the provider).
+  const stale = await keptAside.fetch(`${gw}/api/profile/me`, { storeCookies: false });
+  assert.equal(stale.status, 401, `old cookie after a new login: ${stale.body}${log()}`);
+  const twinPort = await freePort();
+  const twin = await startGateway(stack.yaml.replaceAll(`127.0.0.1:${stack.gateway.port}`, `127.0.0.1:${twinPort}`));
+  const revoked = await fetch(`${twin.url}/api/profile/me`, {
+    headers: { cookie: keptAside.header(gw) }, redirect: 'manual', signal: AbortSignal.timeout(15_000),
+  });
+  const body = await revoked.text();
+  assert.equal(revoked.status, 401, `old cookie at a twin gateway: ${body}\n${tail(twin.stderr())}`);
+});

@@ -92,6 +92,18 @@ fn same_sid(given: &str, sid: &str) -> bool {
     bool::from(given.as_bytes().ct_eq(logout_sid(sid).as_bytes()))
 }
 
+/// Ends a session that a new login replaces, as a logout does (forgotten here and in the store,
+/// its refresh token revoked), but without the provider's end-session redirect: the user is
+/// logged in again. A failure is logged; the new login goes on.
+pub(super) async fn replace(app: &App, loaded: &Loaded, s: &Session) {
+    if forget(app, s).await.is_err() {
+        return;
+    }
+    let meta = app.discovery().cached();
+    revoke(app, loaded, s, meta.as_deref()).await;
+    tracing::info!(sub = %s.user.sub, "login: the previous session of this browser ended");
+}
+
 /// Ends the session in this process and in the store, so no copy of its cookie works again.
 async fn forget(app: &App, s: &Session) -> Result<(), Reply> {
     app.broker.end(&s.sid);
