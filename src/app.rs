@@ -134,10 +134,11 @@ impl App {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let metrics = Arc::new(Metrics::new());
         let listener_cert = listener_cert(&loaded, &metrics)?;
-        let discovery = Arc::new(Discovery::new(
-            loaded.config.provider.issuer.clone(),
-            http.clone(),
-        ));
+        let discovery = Arc::new(
+            Discovery::new(loaded.config.provider.issuer.clone(), http.clone())
+                .with_timeout(loaded.config.provider.timeout)
+                .with_failure_counter(metrics.discovery_failures.clone()),
+        );
         let redis = match (
             loaded.config.session.store,
             &loaded.config.session.redis_url,

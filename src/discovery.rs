@@ -1,11 +1,14 @@
 //! OpenID Provider discovery: `{issuer}/.well-known/openid-configuration`, fetched at start-up in
 //! the background and cached. A gateway must come up even when its provider is briefly down (it
 //! reports not-ready on `/readyz` meanwhile), and a failed fetch is tried again on the next use
-//! rather than wedging the process on a stale error.
+//! rather than wedging the process on a stale error. Every fetch is bounded as a whole (a
+//! provider that accepts the connection and stalls must not hold every login and exchange for
+//! ever), and a failure is shared with the requests that waited for it, so a burst during an
+//! outage costs one bounded wait, not one per request in turn.
 
 use serde::Deserialize;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// The parts of the provider's metadata the gateway uses.
@@ -23,7 +26,10 @@ pub struct ProviderMetadata {
     pub userinfo_endpoint: Option<Url>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// The bound of one discovery (and of waiting for one in progress) unless set otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DiscoveryError {
     #[error("provider discovery failed: {0}")]
     Fetch(String),
@@ -38,6 +44,9 @@ pub struct Discovery {
     cached: RwLock<Option<Arc<ProviderMetadata>>>,
     /// Serialises fetches so a burst of requests during an outage makes one call, not hundreds.
     fetching: tokio::sync::Mutex<()>,
+    timeout: Duration,
+    last_failure: Mutex<Option<(Instant, DiscoveryError)>>,
+    failures: Option<prometheus::IntCounter>,
 }
 
 impl Discovery {
@@ -47,7 +56,22 @@ impl Discovery {
             http,
             cached: RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
+            timeout: DEFAULT_TIMEOUT,
+            last_failure: Mutex::new(None),
+            failures: None,
         }
+    }
+
+    /// Bounds each fetch, and each wait for a fetch in progress, by `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Counts each failed fetch in `counter`.
+    pub fn with_failure_counter(mut self, counter: prometheus::IntCounter) -> Self {
+        self.failures = Some(counter);
+        self
     }
 
     /// The metadata when it has been fetched; `None` before (used by `/readyz`).
@@ -64,15 +88,52 @@ impl Discovery {
         if let Some(m) = self.cached() {
             return Ok(m);
         }
-        let _guard = self.fetching.lock().await;
+        let waiting_since = Instant::now();
+        let _guard = tokio::time::timeout(self.timeout, self.fetching.lock())
+            .await
+            .map_err(|_| self.failed(self.stalled("waiting for a discovery in progress")))?;
         if let Some(m) = self.cached() {
             return Ok(m);
         }
-        let fetched = Arc::new(self.fetch().await?);
+        if let Some(e) = self.failed_since(waiting_since) {
+            return Err(e);
+        }
+        let fetched = match tokio::time::timeout(self.timeout, self.fetch()).await {
+            Ok(Ok(m)) => Arc::new(m),
+            Ok(Err(e)) => return Err(self.failed(e)),
+            Err(_) => return Err(self.failed(self.stalled("no complete answer"))),
+        };
         if let Ok(mut c) = self.cached.write() {
             *c = Some(fetched.clone());
         }
         Ok(fetched)
+    }
+
+    fn stalled(&self, what: &str) -> DiscoveryError {
+        DiscoveryError::Fetch(format!(
+            "GET {}: {what} within {:?}",
+            self.well_known_url(),
+            self.timeout
+        ))
+    }
+
+    /// Records and counts a failed fetch, for the requests that waited for it.
+    fn failed(&self, e: DiscoveryError) -> DiscoveryError {
+        if let Some(c) = &self.failures {
+            c.inc();
+        }
+        if let Ok(mut f) = self.last_failure.lock() {
+            *f = Some((Instant::now(), e.clone()));
+        }
+        e
+    }
+
+    /// A failure recorded after `since` (while this caller waited for the fetch that failed).
+    fn failed_since(&self, since: Instant) -> Option<DiscoveryError> {
+        let f = self.last_failure.lock().ok()?;
+        f.as_ref()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, e)| e.clone())
     }
 
     /// Keeps trying until discovery succeeds, with a capped backoff. Run once at start-up.

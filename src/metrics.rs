@@ -29,6 +29,8 @@ pub struct Metrics {
     pub assertion_failed: IntCounterVec,
     /// Requests refused for their framing or headers before reaching a route, by reason.
     pub refused: IntCounterVec,
+    /// Provider discovery fetches that failed or timed out (/readyz shows the last error).
+    pub discovery_failures: IntCounter,
     /// Events of the per-session coordination an operator must hear about (`event` label).
     pub broker_events: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
@@ -47,20 +49,10 @@ impl Metrics {
                 .expect("static metric definition is valid");
             register(&registry, c)
         };
-        let token_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "tokengate_token_request_duration_seconds",
-                "Latency of token-endpoint exchanges.",
-            )
-            .buckets(vec![
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            ]),
-            &["route"],
-        );
-        let refresh_coalesced = IntCounter::new(
-            "tokengate_refresh_coalesced_total",
-            "Requests served by a token another request of the same session had just obtained.",
-        );
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).expect("static metric definition is valid");
+            register(&registry, c)
+        };
         let in_flight = IntGauge::new(
             "tokengate_requests_in_flight",
             "Proxy requests being served now (graceful shutdown waits for them).",
@@ -133,11 +125,18 @@ impl Metrics {
                 "Rare events of the per-session token coordination, by event (docs/operations.md).",
                 &["event"],
             ),
-            token_duration: register(&registry, token_duration.expect(valid)),
-            refresh_coalesced: register(&registry, refresh_coalesced.expect(valid)),
+            token_duration: register(&registry, token_duration()),
+            refresh_coalesced: counter(
+                "tokengate_refresh_coalesced_total",
+                "Requests served by a token another request of the same session had just obtained.",
+            ),
             in_flight: register(&registry, in_flight.expect(valid)),
             tls_cert_expiry: tls_cert_expiry.expect(valid),
             tls_cert_reloads: tls_cert_reloads.expect(valid),
+            discovery_failures: counter(
+                "tokengate_discovery_failures_total",
+                "Failed or timed-out fetches of the provider's discovery document.",
+            ),
             registry,
         };
         metrics.start_series();
@@ -174,6 +173,21 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
     }
+}
+
+/// `tokengate_token_request_duration_seconds`, by route.
+fn token_duration() -> HistogramVec {
+    HistogramVec::new(
+        HistogramOpts::new(
+            "tokengate_token_request_duration_seconds",
+            "Latency of token-endpoint exchanges.",
+        )
+        .buckets(vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ]),
+        &["route"],
+    )
+    .expect("static metric definition is valid")
 }
 
 /// Adds `metric` to `registry` and hands it back.

@@ -77,6 +77,61 @@ async fn admin_endpoints_before_and_after_discovery() {
     assert_eq!(get(&format!("{base}/healthz")).await.0, 200);
 }
 
+/// A provider that accepts the discovery request and never answers: each attempt is bounded
+/// (`provider.timeout`), so a login answers `502` promptly instead of waiting for ever behind
+/// the stalled fetch; `/readyz` says pending, the failures are counted, and discovery is retried
+/// with backoff until the provider answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_discovery_is_bounded_counted_and_retried() {
+    let provider = MockProvider::start().await;
+    let discovery = FlakyDiscovery::start().await;
+    discovery.stall.store(true, Ordering::SeqCst);
+    discovery.up.store(true, Ordering::SeqCst);
+    let echo = EchoUpstream::start().await;
+    let mut builder = ConfigBuilder::new(&provider, &route("api", "/api", &echo.url(), &[]));
+    builder.issuer = format!("http://{}", discovery.addr);
+    let admin = free_port();
+    let gw = Gateway::start(&with_server(&builder.build(), &[admin_line(admin)]));
+    let base = format!("http://127.0.0.1:{admin}");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            get(&format!("{base}/healthz")).await.0 == 200
+        })
+        .await,
+        "admin listener up; logs:\n{}",
+        gw.logs()
+    );
+
+    let started = Instant::now();
+    let (status, _) = get(&gw.url("/auth/login")).await;
+    assert_eq!(status, 502, "logs:\n{}", gw.logs());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(get(&format!("{base}/readyz")).await.0, 503);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            metric(admin, "tokengate_discovery_failures_total")
+                .await
+                .is_some_and(|n| n >= 2.0)
+        })
+        .await,
+        "failures counted"
+    );
+
+    discovery.stall.store(false, Ordering::SeqCst);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            get(&format!("{base}/readyz")).await.0 == 200
+        })
+        .await,
+        "ready once the provider answers; logs:\n{}",
+        gw.logs()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_move_as_requests_are_served() {
     let provider = MockProvider::start().await;

@@ -78,10 +78,12 @@ pub async fn upstream_of(gw: &Gateway, path: &str) -> String {
     }
 }
 
-/// An issuer whose discovery document answers 503 until `set_up`.
+/// An issuer whose discovery document answers 503 until `up` is set; while `stall` is set it
+/// accepts the request and never answers.
 pub struct FlakyDiscovery {
     pub addr: std::net::SocketAddr,
     pub up: Arc<AtomicBool>,
+    pub stall: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -90,28 +92,36 @@ impl FlakyDiscovery {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let up = Arc::new(AtomicBool::new(false));
+        let stall = Arc::new(AtomicBool::new(false));
+        type St = (Arc<AtomicBool>, Arc<AtomicBool>, String);
         let app = axum::Router::new()
             .route(
                 "/.well-known/openid-configuration",
-                axum::routing::get(
-                    |State((up, issuer)): State<(Arc<AtomicBool>, String)>| async move {
-                        if !up.load(Ordering::SeqCst) {
-                            return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
-                        }
-                        Ok(axum::Json(serde_json::json!({
-                            "issuer": issuer,
-                            "authorization_endpoint": format!("{issuer}/authorize"),
-                            "token_endpoint": format!("{issuer}/oauth/token"),
-                            "jwks_uri": format!("{issuer}/jwks"),
-                        })))
-                    },
-                ),
+                axum::routing::get(|State((up, stall, issuer)): State<St>| async move {
+                    if stall.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    if !up.load(Ordering::SeqCst) {
+                        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                    }
+                    Ok(axum::Json(serde_json::json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": format!("{issuer}/authorize"),
+                        "token_endpoint": format!("{issuer}/oauth/token"),
+                        "jwks_uri": format!("{issuer}/jwks"),
+                    })))
+                }),
             )
-            .with_state((up.clone(), format!("http://{addr}")));
+            .with_state((up.clone(), stall.clone(), format!("http://{addr}")));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FlakyDiscovery { addr, up, task }
+        FlakyDiscovery {
+            addr,
+            up,
+            stall,
+            task,
+        }
     }
 }
 
