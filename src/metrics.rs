@@ -29,7 +29,7 @@ pub struct Metrics {
     pub assertion_failed: IntCounterVec,
     /// Requests refused for their framing or headers before reaching a route, by reason.
     pub refused: IntCounterVec,
-    /// Provider discovery fetches that failed or timed out (/readyz shows the last error).
+    /// Provider discovery fetches that failed or timed out (`/readyz` is not ready until one works).
     pub discovery_failures: IntCounter,
     /// Events of the per-session coordination an operator must hear about (`event` label).
     pub broker_events: IntCounterVec,
