@@ -69,6 +69,8 @@ pub fn may_log_out(req: &RequestView<'_>, public_origin: &str, sid: &str) -> boo
         origin: header("origin"),
         sec_fetch_site: header("sec-fetch-site"),
         x_csrf: header("x-csrf"),
+        // Logout is never a WebSocket upgrade; the upgrade rule is the proxy's.
+        websocket: false,
     };
     if *req.method != http::Method::GET {
         return csrf::allowed(facts, public_origin);
