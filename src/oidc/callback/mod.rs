@@ -7,7 +7,7 @@
 //!    and reaches the `acr`/`auth_time` a step-up login asked for; `userinfo.rs` adds the
 //!    userinfo endpoint's claims when `provider.userinfo` is on.
 //! 4. `session.rs`: the session is created, stored, and written into the cookie; a session the
-//!    browser still had is ended first, as a logout would (`logout::replace`).
+//!    browser still had is ended first (`logout::replace`).
 //!
 //! Every failure is a JSON error that also clears the transaction cookie, and leaves no session.
 
@@ -54,10 +54,10 @@ async fn complete(
     if loaded.config.provider.userinfo {
         userinfo::merge(app, &meta, &tokens.grant.access_token, &mut claims).await?;
     }
-    // A new login over a session this browser still holds ends that one (and revokes its
-    // refresh token), so it cannot live on in another copy of its cookie.
+    // A new login over a session this browser still holds ends that one, so it cannot live on
+    // in another copy of its cookie (`logout::replace` says why it is not revoked).
     if let Ok((Some(old), _)) = super::current_session(app, loaded, req).await {
-        super::logout::replace(app, loaded, &old).await;
+        super::logout::replace(app, &old).await;
     }
     session::create(app, loaded, req, tokens, claims).await
 }
