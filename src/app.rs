@@ -3,11 +3,11 @@
 
 use crate::config::{access, Config, StoreKind};
 use crate::discovery::Discovery;
+use crate::id_token::Jwks;
 use crate::identity::assertion::Assertions;
 use crate::identity::headers::StrippedHeaders;
+use crate::identity::stripped::IdentityHeaders;
 use crate::metrics::Metrics;
-use crate::oidc::id_token::Jwks;
-use crate::pipeline::client_headers::IdentityHeaders;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
 use crate::session::cookie::{SessionCookies, SessionReader};

@@ -18,7 +18,7 @@
 //! 4b client_headers pipeline/client_headers.rs  identity and forwarding headers
 //!                                      (server.trusted_proxies), Connection nominations
 //!  5 session    pipeline/session.rs    session/cookie/ reads the cookie, tokens/broker the latest
-//!  6 csrf       pipeline/csrf.rs       the origin rule for unsafe methods
+//!  6 csrf       pipeline/csrf.rs       http/csrf.rs: the origin rule (unsafe methods, upgrades)
 //!  7 policy     pipeline/policy.rs     policy/: the route's require: on session/claims.rs
 //!  8 idle       pipeline/idle.rs       session/lifetime.rs: extend the idle timeout
 //!  9 token      pipeline/token.rs      tokens/broker: cache hit, or one exchange per session;
@@ -35,14 +35,15 @@
 //! # Modules, from the bottom up
 //!
 //! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`, and the
-//!   strict HTTP/1.1 framing rules (`http::framing`); `scope`:
-//!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`.
+//!   strict HTTP/1.1 framing rules (`http::framing`), the CSRF rule (`http::csrf`); `scope`:
+//!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`;
+//!   `id_token`: ID-token validation against the provider's keys (JWKS).
 //! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching;
 //!   `policy`: a route's compiled `require:` and its pure evaluation.
 //! * `session`: model, lifetime, codec (pure seal/open), cookie (headers, chunks), opened-cache,
 //!   Redis store.
 //! * `tokens`: selection (`cache`), answers (`response`), the client, the per-session broker.
-//! * `oidc`: the `/auth/*` endpoints and ID-token validation; `identity`: what an upstream is told
+//! * `oidc`: the `/auth/*` endpoints; `identity`: what an upstream is told
 //!   about the user (identity headers, the ES256 assertion).
 //! * `tls`: PEM files, the listener's swappable certificate, a route's upstream CA and client
 //!   certificate (read at config load).
@@ -60,6 +61,7 @@ pub mod app;
 pub mod config;
 pub mod discovery;
 pub mod http;
+pub mod id_token;
 pub mod identity;
 pub mod jwt_crypto;
 pub mod logging;

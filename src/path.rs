@@ -222,5 +222,20 @@ fn encode_for_location(value: &str) -> String {
     out
 }
 
+/// The gateway's own public endpoint outside `/auth`: the keys of the identity assertion.
+pub const JWKS_PATH: &str = "/.well-known/tokengate/jwks.json";
+
+/// True for the paths the gateway answers itself (`/auth` and `/.well-known/tokengate`, and
+/// below), which are never proxied. Give it the normalised path, so that `/x/../auth/logout`
+/// counts too.
+pub fn is_gateway_path(path: &str) -> bool {
+    ["/auth", "/.well-known/tokengate"]
+        .iter()
+        .any(|prefix| match path.strip_prefix(prefix) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        })
+}
+
 #[cfg(test)]
 mod tests;

@@ -297,7 +297,7 @@ pub(crate) fn path_prefix(value: &str) -> Result<String, String> {
             ));
         }
     }
-    if crate::routing::is_gateway_path(trimmed) {
+    if crate::path::is_gateway_path(trimmed) {
         return Err(format!(
             "{value:?} is under /auth or /.well-known/tokengate: that path belongs to the gateway"
         ));

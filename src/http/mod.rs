@@ -8,6 +8,7 @@
 //! pingora can do the same.
 
 pub mod cache_control;
+pub mod csrf;
 pub mod error;
 pub mod framing;
 pub mod outbound;

@@ -11,6 +11,7 @@
 
 pub mod assertion;
 pub mod headers;
+pub mod stripped;
 
 /// The header that carries the signed identity assertion.
 pub const ASSERTION_HEADER: &str = "x-tokengate-assertion";

@@ -11,8 +11,8 @@
 use super::current_session;
 use crate::app::{App, Loaded};
 use crate::discovery::ProviderMetadata;
+use crate::http::csrf::{self, CsrfFacts};
 use crate::http::{ErrorCode, Reply, RequestView};
-use crate::pipeline::csrf::{self, CsrfFacts};
 use crate::session::model::Session;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

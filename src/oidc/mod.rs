@@ -10,7 +10,6 @@
 
 pub mod backchannel;
 pub mod callback;
-pub mod id_token;
 pub mod login;
 pub mod logout;
 pub mod session_info;

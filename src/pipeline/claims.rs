@@ -12,7 +12,7 @@
 
 use super::{RequestState, TokenState};
 use crate::app::App;
-use crate::oidc::id_token::IdClaims;
+use crate::id_token::IdClaims;
 use crate::session::claims::Claims;
 use crate::session::model::Session;
 use crate::tokens::Decision;

@@ -19,26 +19,11 @@
 
 use super::{Flow, RequestState};
 use crate::http::{ErrorCode, Reply, RequestView};
+pub use crate::identity::stripped::IdentityHeaders;
 use crate::metrics::Metrics;
 use http::{HeaderMap, HeaderName};
-use std::collections::HashSet;
 use std::net::IpAddr;
 use std::ops::ControlFlow;
-
-/// Identity headers never taken from a client, whatever the config.
-const IDENTITY: [&str; 8] = [
-    "x-forwarded-user",
-    "x-forwarded-email",
-    "x-forwarded-groups",
-    "x-forwarded-preferred-username",
-    "x-forwarded-access-token",
-    "x-id-token",
-    "remote-user",
-    "x-remote-user",
-];
-
-/// Identity header families, by prefix (lowercase).
-const IDENTITY_PREFIXES: [&str; 2] = ["x-auth-request-", "x-tokengate-"];
 
 /// Headers saying where a request came from: believed from a trusted proxy only.
 const FORWARDING: [&str; 5] = [
@@ -57,31 +42,6 @@ const GATEWAY_SET: [&str; 5] = [
     "x-forwarded-proto",
     "x-forwarded-host",
 ];
-
-/// The identity headers of one loaded config: the fixed list, plus every configured name.
-/// Computed once per config (`app::Loaded`).
-#[derive(Clone, Debug, Default)]
-pub struct IdentityHeaders {
-    names: HashSet<String>,
-}
-
-impl IdentityHeaders {
-    /// The fixed list plus `configured` names (each route's `identity_headers` keys).
-    pub fn new<'a>(configured: impl IntoIterator<Item = &'a str>) -> IdentityHeaders {
-        let fixed = IDENTITY.iter().copied();
-        let names = fixed
-            .chain(configured)
-            .map(str::to_ascii_lowercase)
-            .collect();
-        IdentityHeaders { names }
-    }
-
-    /// True when `name` (any case) is an identity header.
-    pub fn contains(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        self.names.contains(&name) || IDENTITY_PREFIXES.iter().any(|p| name.starts_with(p))
-    }
-}
 
 /// What the upstream request keeps of the client's headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

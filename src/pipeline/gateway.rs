@@ -6,7 +6,7 @@
 use super::RequestState;
 use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Incoming, Reply};
-use crate::routing::{is_gateway_path, JWKS_PATH};
+use crate::path::{is_gateway_path, JWKS_PATH};
 
 /// True when the request is for a gateway endpoint.
 pub fn applies(state: &RequestState) -> bool {

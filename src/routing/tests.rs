@@ -1,4 +1,5 @@
 use super::*;
+use crate::path::is_gateway_path;
 use crate::path::normalize_path;
 
 fn route(name: &str, prefix: &str, host: Option<&str>) -> RouteConfig {

@@ -6,7 +6,7 @@
 use super::exchange::CodeTokens;
 use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Reply, RequestView};
-use crate::oidc::id_token::IdClaims;
+use crate::id_token::IdClaims;
 use crate::session::claims::Claims;
 use crate::session::model::{now, Session, TokenSet, User};
 use crate::session::store::reference_purpose;

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::discovery::ProviderMetadata;
 use crate::http::outbound::read_bounded;
 use crate::http::{ErrorCode, Reply};
-use crate::oidc::id_token::IdClaims;
+use crate::id_token::IdClaims;
 use serde_json::{Map, Value};
 use std::time::Duration;
 

@@ -1,11 +1,11 @@
 //! Callback step 3: the ID token is the provider's, for this client, for this login (its nonce),
-//! checked with `oidc::id_token` against the provider's published keys.
+//! checked with `id_token` against the provider's published keys.
 
 use super::login_error;
 use crate::app::{App, Loaded};
 use crate::discovery::ProviderMetadata;
 use crate::http::{ErrorCode, Reply};
-use crate::oidc::id_token::{IdClaims, IdTokenError};
+use crate::id_token::{IdClaims, IdTokenError};
 use crate::oidc::transaction::Transaction;
 use crate::session::model::now;
 

@@ -1,4 +1,5 @@
 use super::*;
+use http::Method;
 
 const ORIGIN: &str = "https://app.example.com";
 
