@@ -8,6 +8,75 @@ use prometheus::{
     TextEncoder,
 };
 
+/// A labelled counter's name, help text and label names.
+type Spec = (&'static str, &'static str, &'static [&'static str]);
+
+const REQUESTS: Spec = (
+    "tokengate_requests_total",
+    "Requests answered, by route and HTTP status.",
+    &["route", "status"],
+);
+
+const TOKEN_REQUESTS: Spec = (
+    "tokengate_token_requests_total",
+    "Token-endpoint exchanges, by route and outcome.",
+    &["route", "outcome"],
+);
+
+const TOKEN_CACHE: Spec = (
+    "tokengate_token_cache_total",
+    "Token selections served from the session (hit) or needing an exchange (miss).",
+    &["result"],
+);
+
+const SESSION_REJECTED: Spec = (
+    "tokengate_session_rejected_total",
+    "Session cookies present but unusable, by reason.",
+    &["reason"],
+);
+
+const SESSIONS_CLEARED: Spec = (
+    "tokengate_sessions_cleared_total",
+    "Sessions ended by the gateway, by reason.",
+    &["reason"],
+);
+
+const RELOADS: Spec = (
+    "tokengate_config_reloads_total",
+    "Configuration reloads, by result.",
+    &["result"],
+);
+
+const UPSTREAM_ERRORS: Spec = (
+    "tokengate_upstream_errors_total",
+    "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout, tls).",
+    &["route", "error"],
+);
+
+const POLICY_DENIED: Spec = (
+    "tokengate_policy_denied_total",
+    "Requests refused by a route's require: (forbidden or step-up), by route.",
+    &["route"],
+);
+
+const ASSERTION_FAILED: Spec = (
+    "tokengate_assertion_failed_total",
+    "Identity assertions that could not be signed, by route.",
+    &["route"],
+);
+
+const REFUSED: Spec = (
+    "tokengate_requests_refused_total",
+    "Requests refused for their framing or headers before reaching a route, by reason (the 400 answer's detail).",
+    &["reason"],
+);
+
+const BROKER_EVENTS: Spec = (
+    "tokengate_broker_events_total",
+    "Rare events of the per-session token coordination, by event (docs/operations.md).",
+    &["event"],
+);
+
 /// Labels of `tokengate_config_reloads_total`.
 pub const RELOAD_SUCCESS: &str = "success";
 pub const RELOAD_REJECTED: &str = "rejected";
@@ -44,7 +113,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+        let counter_vec = |(name, help, labels): Spec| {
             let c = IntCounterVec::new(Opts::new(name, help), labels)
                 .expect("static metric definition is valid");
             register(&registry, c)
@@ -70,61 +139,17 @@ impl Metrics {
             &["result"],
         );
         let metrics = Metrics {
-            requests: counter_vec(
-                "tokengate_requests_total",
-                "Requests answered, by route and HTTP status.",
-                &["route", "status"],
-            ),
-            token_requests: counter_vec(
-                "tokengate_token_requests_total",
-                "Token-endpoint exchanges, by route and outcome.",
-                &["route", "outcome"],
-            ),
-            token_cache: counter_vec(
-                "tokengate_token_cache_total",
-                "Token selections served from the session (hit) or needing an exchange (miss).",
-                &["result"],
-            ),
-            session_rejected: counter_vec(
-                "tokengate_session_rejected_total",
-                "Session cookies present but unusable, by reason.",
-                &["reason"],
-            ),
-            sessions_cleared: counter_vec(
-                "tokengate_sessions_cleared_total",
-                "Sessions ended by the gateway, by reason.",
-                &["reason"],
-            ),
-            reloads: counter_vec(
-                "tokengate_config_reloads_total",
-                "Configuration reloads, by result.",
-                &["result"],
-            ),
-            upstream_errors: counter_vec(
-                "tokengate_upstream_errors_total",
-                "Requests whose upstream failed, by route and error (upstream_unavailable, upstream_timeout, tls).",
-                &["route", "error"],
-            ),
-            policy_denied: counter_vec(
-                "tokengate_policy_denied_total",
-                "Requests refused by a route's require: (forbidden or step-up), by route.",
-                &["route"],
-            ),
-            assertion_failed: counter_vec(
-                "tokengate_assertion_failed_total",
-                "Identity assertions that could not be signed, by route.",
-                &["route"],
-            ),
-            refused: counter_vec(
-                "tokengate_requests_refused_total",
-                "Requests refused for their framing or headers before reaching a route, by reason (the 400 answer's detail).",
-                &["reason"],
-            ),
-            broker_events: counter_vec(
-                "tokengate_broker_events_total",
-                "Rare events of the per-session token coordination, by event (docs/operations.md).",
-                &["event"],
-            ),
+            requests: counter_vec(REQUESTS),
+            token_requests: counter_vec(TOKEN_REQUESTS),
+            token_cache: counter_vec(TOKEN_CACHE),
+            session_rejected: counter_vec(SESSION_REJECTED),
+            sessions_cleared: counter_vec(SESSIONS_CLEARED),
+            reloads: counter_vec(RELOADS),
+            upstream_errors: counter_vec(UPSTREAM_ERRORS),
+            policy_denied: counter_vec(POLICY_DENIED),
+            assertion_failed: counter_vec(ASSERTION_FAILED),
+            refused: counter_vec(REFUSED),
+            broker_events: counter_vec(BROKER_EVENTS),
             token_duration: register(&registry, token_duration()),
             refresh_coalesced: counter(
                 "tokengate_refresh_coalesced_total",
