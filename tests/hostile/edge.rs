@@ -1,8 +1,8 @@
 //! HTTP/1.1 edge cases on the wire: message framing and `Host` (RFC 9112 §3.2, §6), paths that try
 //! to leave their route (docs/reference.md#routes), and `returnTo` values that try to leave the
 //! origin or split the response (docs/reference.md#gateway-endpoints). Answers marked "pingora"
-//! come from pingora 0.9 before any of our code runs; the others from `proxy::limits`, `path` and
-//! the login endpoint.
+//! come from pingora 0.9 before any of our code runs; the others from `pipeline::screen` (with
+//! `http::framing`), `path` and the login endpoint.
 
 use crate::support::{COOKIE, TEST_KEY};
 use crate::wire::exchange;
