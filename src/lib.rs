@@ -11,6 +11,7 @@
 //!
 //! ```text
 //!  1 screen     pipeline/screen.rs     head framing (http/framing), Host and sizes (limits:)
+//! 1b trace      pipeline/trace.rs      trace/: the W3C trace context, continued or new
 //!  2 normalize  pipeline/normalize.rs  path.rs: one canonical path
 //!  3 gateway    pipeline/gateway.rs    /auth/* → oidc/ (login, callback/, logout, session_info,
 //!                                      backchannel); the assertion's JWKS
@@ -47,6 +48,7 @@
 //!   about the user (identity headers, the ES256 assertion).
 //! * `tls`: PEM files, the listener's swappable certificate, a route's upstream CA and client
 //!   certificate (read at config load).
+//! * `trace`: the W3C trace context a request carries to the upstream and the token endpoint.
 //! * `pipeline`: the request steps above; `proxy`: pingora wired to them (`proxy/peer.rs`: the
 //!   upstream's TLS and HTTP version).
 //! * `app` (config + process state), `server`, `admin`, `metrics`, `logging`, `reload` (and the
@@ -80,3 +82,4 @@ pub mod shutdown;
 pub mod store_health;
 pub mod tls;
 pub mod tokens;
+pub mod trace;

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //!  1 screen      screen.rs     limits on the head: framing, Host, sizes  → 400 / 431
+//! 1b trace       trace.rs      the client's trace continued, or a new one (never refuses)
 //!  2 normalize   normalize.rs  one canonical path                        → 400 bad_path
 //!  3 gateway     gateway.rs    /auth/* answered by oidc/                 → its own answers
 //!  4 route       route.rs      the route for host and path               → 404 no_route
@@ -40,6 +41,7 @@ pub mod screen;
 pub mod session;
 pub mod state;
 pub mod token;
+pub mod trace;
 pub mod upstream;
 
 pub use state::{RequestState, SessionState, TokenState};
@@ -56,9 +58,11 @@ pub type Flow = ControlFlow<Reply>;
 pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) -> Flow {
     let view = req.view();
     screen::step(&app.metrics, &view, state)?;
+    let trace = trace::step(&view, state);
     normalize::step(&view, state)?;
     if gateway::applies(state) {
-        return ControlFlow::Break(gateway::step(app, req, state).await);
+        let answer = crate::trace::scope(trace, gateway::step(app, req, state));
+        return ControlFlow::Break(answer.await);
     }
     route::step(&view, state)?;
     client_headers::step(&app.metrics, &view, state)?;
@@ -67,7 +71,7 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     policy::step(app, state)?;
     idle::step(app, state).await?;
     let before = claims::before(app, state);
-    token::step(app, state).await?;
+    crate::trace::scope(trace, token::step(app, state)).await?;
     claims::step(app, state, before).await;
     upstream::step(&view, state)?;
     identity::step(app, state)

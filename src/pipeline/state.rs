@@ -7,12 +7,15 @@ use crate::http::ErrorCode;
 use crate::routing::Route;
 use crate::tokens::broker::SessionView;
 use crate::tokens::Decision;
+use crate::trace::TraceContext;
 use std::sync::Arc;
 
 /// The per-request state of the pipeline.
 pub struct RequestState {
     /// The config this request is served under, from its first step to its last phase.
     pub loaded: Arc<Loaded>,
+    /// The trace this request belongs to and the gateway's span in it (step `trace`).
+    pub trace: Option<TraceContext>,
     /// The normalised path (step `normalize`).
     pub path: String,
     /// The route, resolved once (step `route`).
@@ -61,6 +64,7 @@ impl RequestState {
     pub fn new(loaded: Arc<Loaded>) -> RequestState {
         RequestState {
             loaded,
+            trace: None,
             path: String::new(),
             route: None,
             session: SessionState::default(),

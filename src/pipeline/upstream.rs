@@ -24,6 +24,10 @@ pub struct UpstreamRequest {
     pub original_host: Option<String>,
     /// Headers set on the upstream request, replacing the client's (step `identity`).
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// `traceparent` naming the gateway's span, and the client's bounded `tracestate`: both
+    /// replace whatever the client sent.
+    pub traceparent: Option<HeaderValue>,
+    pub tracestate: Option<HeaderValue>,
 }
 
 pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
@@ -56,6 +60,8 @@ pub fn step(req: &RequestView<'_>, state: &mut RequestState) -> Flow {
         },
         original_host: req.host.map(str::to_owned),
         headers: Vec::new(),
+        traceparent: state.trace.as_ref().map(|t| t.traceparent()),
+        tracestate: state.trace.as_ref().and_then(|t| t.tracestate.clone()),
     };
     ControlFlow::Continue(())
 }

@@ -1,8 +1,8 @@
 //! What crosses between client and upstream, applied to pingora's headers: the upstream request
 //! the pipeline decided (`pipeline::upstream`: the normalised path, the Bearer token in place of
 //! anything the client sent, no session cookie, no client identity or forwarding header the
-//! `client_headers` step removed, `X-Forwarded-*`, the gateway's own identity and static
-//! headers), and, on the way back, no upstream `Set-Cookie` that would overwrite the gateway's
+//! `client_headers` step removed, `X-Forwarded-*`, the trace context naming the gateway's span,
+//! the gateway's own identity and static headers), and, on the way back, no upstream `Set-Cookie` that would overwrite the gateway's
 //! session (`docs/reference.md#proxying-a-request`).
 
 use crate::identity::headers::StrippedHeaders;
@@ -43,6 +43,7 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
     for name in &f.client.remove {
         req.remove_header(name);
     }
+    trace_headers(req, up)?;
     req.remove_header("authorization");
     if let Some(token) = f.bearer {
         req.insert_header("authorization", format!("Bearer {token}"))?;
@@ -55,6 +56,20 @@ pub fn apply(req: &mut RequestHeader, f: &Forward<'_>) -> pingora::Result<()> {
     req.insert_header("host", up.authority.as_str())?;
 
     forwarding_headers(req, f.client, up)?;
+    Ok(())
+}
+
+/// The trace context names the gateway's span: the client's `traceparent` and `tracestate` are
+/// replaced, never passed on as they came.
+fn trace_headers(req: &mut RequestHeader, up: &UpstreamRequest) -> pingora::Result<()> {
+    req.remove_header("traceparent");
+    req.remove_header("tracestate");
+    if let Some(v) = &up.traceparent {
+        req.insert_header("traceparent", v.clone())?;
+    }
+    if let Some(v) = &up.tracestate {
+        req.insert_header("tracestate", v.clone())?;
+    }
     Ok(())
 }
 

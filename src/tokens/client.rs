@@ -113,10 +113,17 @@ impl TokenClient {
         endpoint: url::Url,
         mut form: Vec<(&'a str, &'a str)>,
     ) -> Result<RawResponse, PostError> {
-        let request = client_auth(self.http.post(endpoint), provider, &mut form)
+        let mut request = client_auth(self.http.post(endpoint), provider, &mut form)
             .header("accept", "application/json")
             .timeout(provider.timeout)
             .form(&form);
+        // The call is a span of the request it serves: same trace, the gateway's span as parent.
+        if let Some(call) = crate::trace::current().map(|t| t.child()) {
+            request = request.header("traceparent", call.traceparent());
+            if let Some(state) = call.tracestate {
+                request = request.header("tracestate", state);
+            }
+        }
         let resp = request
             .send()
             .await

@@ -70,7 +70,9 @@ pub struct ConfigBuilder {
     /// `server.tls` with these certificate and key files, and an https `public_url` on
     /// `localhost`; `None`: a plain listener.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
-    /// Further lines under `provider:`, `tokens:` and `limits:` (without indentation).
+    /// Further lines under `server:`, `provider:`, `tokens:` and `limits:` (without
+    /// indentation).
+    pub server_extra: Vec<String>,
     pub provider_extra: Vec<String>,
     pub tokens_extra: Vec<String>,
     pub limits_extra: Vec<String>,
@@ -91,6 +93,7 @@ impl ConfigBuilder {
             idle_timeout: None,
             admin_port: None,
             tls: None,
+            server_extra: Vec::new(),
             provider_extra: Vec::new(),
             tokens_extra: Vec::new(),
             limits_extra: Vec::new(),
@@ -159,6 +162,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// One more `key: value` line under `server:`.
+    pub fn server_line(mut self, line: &str) -> Self {
+        self.server_extra.push(line.to_owned());
+        self
+    }
+
     /// One more `key: value` line under `tokens:`.
     pub fn tokens_line(mut self, line: &str) -> Self {
         self.tokens_extra.push(line.to_owned());
@@ -183,7 +192,7 @@ impl ConfigBuilder {
   listen: "127.0.0.1:{port}"
   public_url: "{origin}"
   threads: 1
-{admin}{tls}
+{admin}{tls}{server_extra}
 provider:
   issuer: "{issuer}"
   client_id: "{client_id}"
@@ -224,6 +233,7 @@ routes:
                 .admin_port
                 .map(|p| format!("  admin_listen: \"127.0.0.1:{p}\"\n"))
                 .unwrap_or_default(),
+            server_extra = indented(&self.server_extra),
             session_extra = self.session_extra(),
             provider_extra = indented(&self.provider_extra),
             tokens_extra = indented(&self.tokens_extra),

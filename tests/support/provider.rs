@@ -59,6 +59,7 @@ impl Fault {
 pub struct TokenCall {
     pub form: Vec<(String, String)>,
     pub authorization: Option<String>,
+    pub traceparent: Option<String>,
 }
 
 impl TokenCall {
@@ -322,6 +323,10 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
             .collect(),
         authorization: headers
             .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        traceparent: headers
+            .get("traceparent")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     };

@@ -37,6 +37,8 @@ fn upstream(target: &str) -> UpstreamRequest {
         proto: "https",
         original_host: None,
         headers: Vec::new(),
+        traceparent: None,
+        tracestate: None,
     }
 }
 
@@ -137,4 +139,25 @@ fn bytes_that_are_not_utf8_become_replacement_characters() {
         cookie_headers(&req),
         vec!["a=\u{FFFD}\u{FFFD}".as_bytes().to_vec()]
     );
+}
+
+/// The client's trace headers never reach the upstream as sent: the gateway's replace them, and
+/// a `tracestate` the gateway dropped is gone.
+#[test]
+fn the_clients_trace_headers_are_replaced() {
+    let mut req = request(&[]);
+    req.append_header(
+        "traceparent",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    )
+    .expect("appendable");
+    req.append_header("tracestate", "big=1")
+        .expect("appendable");
+    let mut up = upstream("/x");
+    let ours = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+    up.traceparent = Some(http::HeaderValue::from_static(ours));
+    apply(&mut req, &forward(&up)).expect("applied");
+    let values: Vec<_> = req.headers.get_all("traceparent").iter().collect();
+    assert_eq!(values, vec![ours]);
+    assert!(req.headers.get("tracestate").is_none());
 }
