@@ -1,6 +1,7 @@
 //! The gateway's shared state: what a config produces (`Loaded`, swapped whole on reload) and
 //! what lives for the whole process (`App`: the token broker, the HTTP client, metrics).
 
+use crate::bearer::BearerCache;
 use crate::config::{access, Config, StoreKind};
 use crate::discovery::Discovery;
 use crate::id_token::Jwks;
@@ -111,8 +112,10 @@ pub struct App {
     pub broker: Broker,
     pub metrics: Arc<Metrics>,
     pub http: reqwest::Client,
-    /// The provider's signing keys, for ID tokens (login) and logout tokens.
+    /// The provider's signing keys, for ID tokens (login), logout tokens and client Bearers.
     pub jwks: Jwks,
+    /// Client Bearer tokens already verified (`bearer: accept` routes).
+    pub bearer_cache: BearerCache,
     /// Updated by the store health check (redis store only).
     pub store_healthy: std::sync::atomic::AtomicBool,
     /// Proxy requests being served; `SIGTERM` waits for them (see `shutdown`).
@@ -160,6 +163,7 @@ impl App {
             broker,
             metrics,
             jwks: Jwks::new(http.clone()),
+            bearer_cache: BearerCache::new(),
             store_healthy: std::sync::atomic::AtomicBool::new(false),
             http,
             listener_cert,

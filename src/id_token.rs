@@ -9,7 +9,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// Clock skew forgiven on `exp`/`iat`/`nbf`.
-const CLOCK_SKEW_SECS: u64 = 60;
+pub const CLOCK_SKEW_SECS: u64 = 60;
 /// An unknown `kid` refetches the JWKS at most this often (a forged token must not make us hammer
 /// the provider).
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
@@ -179,6 +179,30 @@ impl Jwks {
         client_id: &str,
         required: &[&str],
     ) -> Result<T, IdTokenError> {
+        self.decode(token, jwks_uri, issuer, Some(client_id), required)
+            .await
+    }
+
+    /// As [`Jwks::verify`], but leaves `aud` to the caller: an access token's audience is checked
+    /// per route, after a verification that is cached for every route (`crate::bearer`).
+    pub async fn verify_any_audience<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        jwks_uri: &url::Url,
+        issuer: &str,
+        required: &[&str],
+    ) -> Result<T, IdTokenError> {
+        self.decode(token, jwks_uri, issuer, None, required).await
+    }
+
+    async fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        jwks_uri: &url::Url,
+        issuer: &str,
+        audience: Option<&str>,
+        required: &[&str],
+    ) -> Result<T, IdTokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| IdTokenError::Malformed)?;
         if !allowed(header.alg) {
             return Err(IdTokenError::Algorithm);
@@ -187,9 +211,13 @@ impl Jwks {
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| IdTokenError::Invalid(e.to_string()))?;
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
-        validation.set_audience(&[client_id]);
+        match audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
         validation.set_required_spec_claims(required);
         validation.validate_exp = required.contains(&"exp");
+        validation.validate_nbf = true;
         validation.leeway = CLOCK_SKEW_SECS;
         jsonwebtoken::decode::<T>(token, &key, &validation)
             .map(|d| d.claims)

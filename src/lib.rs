@@ -60,6 +60,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod bearer;
 pub mod config;
 pub mod discovery;
 pub mod http;

@@ -77,6 +77,18 @@ const BROKER_EVENTS: Spec = (
     &["event"],
 );
 
+const BEARER: Spec = (
+    "tokengate_bearer_total",
+    "Requests presenting their own Bearer token on a bearer: accept route, by route and result (accepted, invalid, insufficient_scope, forbidden).",
+    &["route", "result"],
+);
+
+const BEARER_CACHE: Spec = (
+    "tokengate_bearer_cache_total",
+    "Client Bearer tokens found verified in the cache (hit) or needing a signature verification (miss).",
+    &["result"],
+);
+
 /// Labels of `tokengate_config_reloads_total`.
 pub const RELOAD_SUCCESS: &str = "success";
 pub const RELOAD_REJECTED: &str = "rejected";
@@ -102,6 +114,10 @@ pub struct Metrics {
     pub discovery_failures: IntCounter,
     /// Events of the per-session coordination an operator must hear about (`event` label).
     pub broker_events: IntCounterVec,
+    /// Client Bearer tokens on `bearer: accept` routes, by route and result.
+    pub bearer: IntCounterVec,
+    /// Client Bearer verifications avoided (hit) or done (miss).
+    pub bearer_cache: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
     /// The listener certificate's expiry and its reloads: registered by [`Metrics::enable_tls`]
@@ -150,6 +166,8 @@ impl Metrics {
             assertion_failed: counter_vec(ASSERTION_FAILED),
             refused: counter_vec(REFUSED),
             broker_events: counter_vec(BROKER_EVENTS),
+            bearer: counter_vec(BEARER),
+            bearer_cache: counter_vec(BEARER_CACHE),
             token_duration: register(&registry, token_duration()),
             refresh_coalesced: counter(
                 "tokengate_refresh_coalesced_total",
@@ -173,6 +191,7 @@ impl Metrics {
     fn start_series(&self) {
         for result in ["hit", "miss"] {
             self.token_cache.with_label_values(&[result]);
+            self.bearer_cache.with_label_values(&[result]);
         }
         for result in [RELOAD_SUCCESS, RELOAD_REJECTED] {
             self.reloads.with_label_values(&[result]);

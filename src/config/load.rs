@@ -3,7 +3,7 @@
 //! section by section (each section's table is in its own file) so that *every* problem is
 //! reported with its field path in document order, instead of serde stopping at the first one.
 
-use super::model::Config;
+use super::model::{AuthMode, BearerMode, Config};
 use super::problems::{ConfigError, ConfigErrors, ConfigWarning};
 use super::section::section;
 use super::walker::{Field, Walker};
@@ -99,7 +99,8 @@ fn document(w: &mut Walker, root: &Node) -> Field<Config> {
         return config;
     };
     let cookie_name = default_cookie_name(w, &mut config);
-    if cookie_name & assertion_key(w, &config) {
+    let bearer = bearer_audience(w, &config);
+    if cookie_name & assertion_key(w, &config) & bearer {
         Field::Value(config)
     } else {
         Field::Bad
@@ -119,6 +120,27 @@ fn assertion_key(w: &mut Walker, config: &Config) -> bool {
                 &format!("routes[{i}].identity_assertion"),
                 "needs server.assertion_key: a PEM P-256 private key file that signs the \
                  assertion (openssl ecparam -genkey -name prime256v1 -noout -out key.pem)",
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// A route that accepts a client's Bearer checks its `aud` against the route's audience or the
+/// login audience; false (and an error on each such route) when neither is set.
+fn bearer_audience(w: &mut Walker, config: &Config) -> bool {
+    if config.provider.login.audience.is_some() {
+        return true;
+    }
+    let mut ok = true;
+    for (i, route) in config.routes.iter().enumerate() {
+        let accepts = route.bearer == BearerMode::Accept && route.auth != AuthMode::None;
+        if accepts && route.audience.is_none() {
+            w.error(
+                &format!("routes[{i}].bearer"),
+                "accept needs an audience to check the token's aud against: set the route's \
+                 audience or provider.login.audience",
             );
             ok = false;
         }

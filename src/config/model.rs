@@ -199,6 +199,15 @@ pub enum AuthMode {
     None,
 }
 
+/// What a route does with a client's own `Authorization: Bearer` (`bearer:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BearerMode {
+    /// Removed before forwarding (the gateway attaches the session's token).
+    Reject,
+    /// Validated and forwarded as it is when the request has no session (machine clients).
+    Accept,
+}
+
 #[derive(Clone, Debug)]
 pub struct RouteConfig {
     pub name: String,
@@ -212,6 +221,8 @@ pub struct RouteConfig {
     pub audience: Option<String>,
     pub scope: Scope,
     pub csrf: bool,
+    /// A client's own Bearer JWT on a request without a session (`bearer:`).
+    pub bearer: BearerMode,
     /// Who may use the route (`require:`), compiled at load.
     pub require: Policy,
     /// Upstream request headers carrying the user's claims (`identity_headers:`).

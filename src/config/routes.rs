@@ -3,7 +3,7 @@
 //! `(host, path_prefix)` pairs), reported on the later entry so the message can point back at
 //! the first.
 
-use super::model::{AuthMode, RouteConfig};
+use super::model::{AuthMode, BearerMode, RouteConfig};
 use super::problems::ConfigErrors;
 use super::read;
 use super::section::section;
@@ -21,6 +21,11 @@ const AUTH: &[(&str, AuthMode)] = &[
     ("none", AuthMode::None),
 ];
 
+const BEARER: &[(&str, BearerMode)] = &[
+    ("reject", BearerMode::Reject),
+    ("accept", BearerMode::Accept),
+];
+
 /// One entry of `routes:`. A new key is a field of `RouteConfig` and a row here.
 fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
     let route = section!(w, path, node, RouteConfig {
@@ -33,6 +38,7 @@ fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
         audience: optional => read::non_empty,
         scope: default(Scope::empty()) => read::parsed(fields::scope),
         csrf: default(true) => read::boolean,
+        bearer: default(BearerMode::Reject) => read::choice(BEARER),
         require: default(Policy::default()) => access::require,
         identity_headers: default(Vec::new()) => access::identity_headers,
         identity_assertion: default(false) => read::boolean,
@@ -86,6 +92,13 @@ fn check(w: &mut Walker, path: &str, route: &RouteConfig) {
                 &join(path, "scope"),
                 "has no effect with auth: none (no token is attached): remove it, or set \
                  auth: required or optional",
+            );
+        }
+        if route.bearer == BearerMode::Accept {
+            w.error(
+                &join(path, "bearer"),
+                "accept needs auth: required or optional (with auth: none no token is \
+                 checked): remove it, or set auth: required or optional",
             );
         }
     } else if !route.csrf {

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     // The route's access policy (`docs/reference.md#access-policy-and-identity`).
     Forbidden,
     InsufficientUserAuthentication,
+    // A machine client's own token (`docs/reference.md#machine-clients`).
+    InvalidToken,
     // The token for the route (`docs/reference.md#token-endpoint-outcomes`).
     SessionExpired,
     TokenEndpointUnavailable,
@@ -63,6 +65,7 @@ impl ErrorCode {
             SessionStoreUnavailable => "session_store_unavailable",
             Forbidden => "forbidden",
             InsufficientUserAuthentication => "insufficient_user_authentication",
+            InvalidToken => "invalid_token",
             SessionExpired => "session_expired",
             TokenEndpointUnavailable => "token_endpoint_unavailable",
             TokenUnavailable => "token_unavailable",

@@ -12,6 +12,7 @@
 //! 4b client_headers client_headers.rs  identity and forwarding headers,
 //!                                 Connection nominating them              → 400 bad_request
 //!  5 session     session.rs    the session from the cookie (or Redis)    → 401 / 503
+//! 5b bearer      bearer.rs     a machine client's own Bearer (no session) → 401 / 403
 //!  6 csrf        csrf.rs       unsafe methods prove their origin         → 403 csrf
 //!  7 policy      policy.rs     the route's require: on the session's claims → 403 / 401 step-up
 //!  8 idle        idle.rs       extend the session's idle timeout
@@ -27,6 +28,7 @@
 //! After the pipeline, [`respond`] gives the `Set-Cookie` values of the answer, whoever writes
 //! it.
 
+pub mod bearer;
 pub mod claims;
 pub mod client_headers;
 pub mod csrf;
@@ -67,6 +69,7 @@ pub async fn run(app: &App, req: &mut dyn Incoming, state: &mut RequestState) ->
     route::step(&view, state)?;
     client_headers::step(&app.metrics, &view, state)?;
     session::step(app, &view, state).await?;
+    bearer::step(app, &view, state).await?;
     csrf::step(&view, state)?;
     policy::step(app, state)?;
     idle::step(app, state).await?;

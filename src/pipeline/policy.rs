@@ -13,8 +13,9 @@
 
 use super::{Flow, RequestState};
 use crate::app::App;
+use crate::config::RouteConfig;
 use crate::http::{ErrorCode, Reply};
-use crate::policy::{evaluate, Verdict};
+use crate::policy::{evaluate, ClaimSource, Verdict};
 use serde_json::Value;
 use std::ops::ControlFlow;
 
@@ -22,22 +23,27 @@ pub fn step(app: &App, state: &mut RequestState) -> Flow {
     let Some(route) = state.route.as_ref() else {
         return ControlFlow::Continue(());
     };
-    let policy = &route.config.require;
-    if policy.is_empty() {
+    // A client's own token was checked against `require:` by the `bearer` step.
+    if route.config.require.is_empty() || state.client_claims().is_some() {
         return ControlFlow::Continue(());
     }
     let Some(view) = state.session.view.as_ref() else {
         return ControlFlow::Break(Reply::unauthenticated());
     };
-    let reply = match evaluate(policy, view.session.as_ref()) {
+    check(app, &route.config, view.session.as_ref())
+}
+
+/// The route's `require:` on `claims` (a session's, or a client token's).
+pub fn check(app: &App, route: &RouteConfig, claims: &impl ClaimSource) -> Flow {
+    let reply = match evaluate(&route.require, claims) {
         Verdict::Allow => return ControlFlow::Continue(()),
         Verdict::Deny { claim } => {
-            tracing::info!(route = %route.config.name, claim, "policy: access denied");
+            tracing::info!(route = %route.name, claim, "policy: access denied");
             forbidden(claim)
         }
         Verdict::Unknown { claim } => {
             tracing::info!(
-                route = %route.config.name,
+                route = %route.name,
                 claim,
                 "policy: the session did not keep this claim; a new login is needed"
             );
@@ -51,13 +57,13 @@ pub fn step(app: &App, state: &mut RequestState) -> Flow {
             )
         }
         Verdict::StepUp { acr_values } => {
-            tracing::info!(route = %route.config.name, claim = "acr", "policy: step-up needed");
+            tracing::info!(route = %route.name, claim = "acr", "policy: step-up needed");
             step_up(acr_values)
         }
     };
     app.metrics
         .policy_denied
-        .with_label_values(&[&route.config.name])
+        .with_label_values(&[&route.name])
         .inc();
     ControlFlow::Break(reply)
 }

@@ -2,7 +2,8 @@
 //! record its cookie names), made current with the latest state this process holds for it
 //! (`tokens::broker`). A cookie that cannot be used is counted and cleared on the response,
 //! never a 5xx. `auth: required` without a session is `401 unauthenticated`; `auth: optional`
-//! goes on without one (`docs/reference.md#proxying-a-request`).
+//! goes on without one (`docs/reference.md#proxying-a-request`), and so does a request that
+//! presents its own Bearer token on a `bearer: accept` route (step `bearer`).
 
 use super::{Flow, RequestState};
 use crate::app::App;
@@ -34,7 +35,10 @@ pub async fn step(app: &App, req: &RequestView<'_>, state: &mut RequestState) ->
             state.session.clear = true;
         }
         return match state.route.as_ref().map(|r| r.config.auth) {
-            Some(AuthMode::Required) => ControlFlow::Break(Reply::unauthenticated()),
+            // A machine client's own token: the `bearer` step decides.
+            Some(AuthMode::Required) if !super::bearer::applies(state, req) => {
+                ControlFlow::Break(Reply::unauthenticated())
+            }
             _ => ControlFlow::Continue(()),
         };
     };

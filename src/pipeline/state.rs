@@ -3,6 +3,7 @@
 //! `Set-Cookie`.
 
 use crate::app::Loaded;
+use crate::bearer::AccessClaims;
 use crate::http::ErrorCode;
 use crate::routing::Route;
 use crate::tokens::broker::SessionView;
@@ -58,6 +59,12 @@ pub enum TokenState {
     },
     /// A token was needed and could not be obtained.
     Failed,
+    /// The client's own Bearer token, validated (step `bearer`): forwarded as it came, and its
+    /// claims stand in for a session's in `require:` and identity headers.
+    Client {
+        token: String,
+        claims: Arc<AccessClaims>,
+    },
 }
 
 impl RequestState {
@@ -86,6 +93,7 @@ impl RequestState {
         match &self.token {
             TokenState::Attached { decision, .. } => decision.as_str(),
             TokenState::Failed => "failed",
+            TokenState::Client { .. } => "client",
             TokenState::None => "none",
         }
     }
@@ -93,7 +101,15 @@ impl RequestState {
     /// The token to attach, if any.
     pub fn bearer(&self) -> Option<&str> {
         match &self.token {
-            TokenState::Attached { token, .. } => Some(token),
+            TokenState::Attached { token, .. } | TokenState::Client { token, .. } => Some(token),
+            _ => None,
+        }
+    }
+
+    /// The claims of the client's own validated Bearer token, when the request was one.
+    pub fn client_claims(&self) -> Option<&AccessClaims> {
+        match &self.token {
+            TokenState::Client { claims, .. } => Some(claims),
             _ => None,
         }
     }

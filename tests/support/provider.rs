@@ -96,6 +96,9 @@ struct Inner {
     jti: u64,
     in_flight: usize,
     max_in_flight: usize,
+    /// The JWKS also publishes the rotated key (`publish_rotated_key`).
+    rotated_key: bool,
+    jwks_fetches: usize,
 }
 
 #[derive(Clone)]
@@ -133,14 +136,13 @@ impl MockProvider {
             jti: 0,
             in_flight: 0,
             max_in_flight: 0,
+            rotated_key: false,
+            jwks_fetches: 0,
         })));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/oauth/token", post(token))
-            .route(
-                "/.well-known/jwks.json",
-                get(|| async { Json(super::signing::jwks()) }),
-            )
+            .route("/.well-known/jwks.json", get(jwks))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -217,6 +219,16 @@ impl MockProvider {
         self.shared.lock().max_in_flight
     }
 
+    /// Publishes a second signing key in the JWKS, as a provider rotating its keys does.
+    pub fn publish_rotated_key(&self) {
+        self.shared.lock().rotated_key = true;
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.lock().jwks_fetches
+    }
+
     pub fn reuse_detected(&self) -> u64 {
         self.shared.lock().reuse_detected
     }
@@ -265,6 +277,15 @@ async fn discovery(State(shared): State<Shared>) -> Json<Value> {
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
     }))
+}
+
+async fn jwks(State(shared): State<Shared>) -> Json<Value> {
+    let rotated = {
+        let mut inner = shared.lock();
+        inner.jwks_fetches += 1;
+        inner.rotated_key
+    };
+    Json(super::signing::jwks_with(rotated))
 }
 
 fn oauth_error(status: StatusCode, code: &str) -> Response {

@@ -17,6 +17,10 @@ pub const KID: &str = "tokengate-test-logout-1";
 const SIGNING_KEY_PEM: &str = include_str!("keys/logout-signing.key.pem");
 const SIGNING_JWK: &str = include_str!("keys/logout-signing.jwk.json");
 const FORGER_KEY_PEM: &str = include_str!("keys/forger.key.pem");
+/// The `kid` of the key a provider publishes once it rotates (`MockProvider::publish_rotated_key`).
+pub const ROTATED_KID: &str = "tokengate-test-rotated-1";
+const ROTATED_KEY_PEM: &str = include_str!("keys/rotated-signing.key.pem");
+const ROTATED_JWK: &str = include_str!("keys/rotated-signing.jwk.json");
 
 /// Who signs a token.
 #[derive(Clone, Copy, Debug)]
@@ -25,12 +29,23 @@ pub enum Signer {
     Provider,
     /// A key nobody published, under the provider's `kid`.
     Forger,
+    /// The provider's next key, under its own `kid` (published after a rotation).
+    Rotated,
 }
 
 /// The JWKS document the mock provider serves at its `jwks_uri`.
 pub fn jwks() -> Value {
+    jwks_with(false)
+}
+
+/// The JWKS, with the rotated key too when `rotated`.
+pub fn jwks_with(rotated: bool) -> Value {
     let jwk: Value = serde_json::from_str(SIGNING_JWK).expect("test JWK is JSON");
-    json!({ "keys": [jwk] })
+    let mut keys = vec![jwk];
+    if rotated {
+        keys.push(serde_json::from_str(ROTATED_JWK).expect("test JWK is JSON"));
+    }
+    json!({ "keys": keys })
 }
 
 /// The DER body of a PEM file (what `EncodingKey::from_ec_der` takes: PKCS#8).
@@ -45,14 +60,24 @@ fn pem_to_der(pem: &str) -> Vec<u8> {
 
 /// `claims` as a JWT signed with ES256 by `signer`, with the provider's `kid`.
 pub fn sign(claims: &Value, signer: Signer) -> String {
-    let pem = match signer {
-        Signer::Provider => SIGNING_KEY_PEM,
-        Signer::Forger => FORGER_KEY_PEM,
+    sign_typed(claims, signer, "logout+jwt")
+}
+
+/// `claims` as a JWT access token (`typ` `at+jwt`, RFC 9068) signed by `signer`.
+pub fn sign_access(claims: &Value, signer: Signer) -> String {
+    sign_typed(claims, signer, "at+jwt")
+}
+
+fn sign_typed(claims: &Value, signer: Signer, typ: &str) -> String {
+    let (pem, kid) = match signer {
+        Signer::Provider => (SIGNING_KEY_PEM, KID),
+        Signer::Forger => (FORGER_KEY_PEM, KID),
+        Signer::Rotated => (ROTATED_KEY_PEM, ROTATED_KID),
     };
     tokengate::jwt_crypto::install();
     let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some(KID.to_owned());
-    header.typ = Some("logout+jwt".to_owned());
+    header.kid = Some(kid.to_owned());
+    header.typ = Some(typ.to_owned());
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&pem_to_der(pem)))
         .expect("sign a test JWT")
 }

@@ -3,6 +3,7 @@
 //! shipped in the repository, which must pass without a warning.
 
 use super::*;
+use crate::config::BearerMode;
 
 fn with_login_scope(scope: &str) -> String {
     MINIMAL.replace(
@@ -291,4 +292,33 @@ fn shipped_configs_pass_check_without_warnings() {
             Err(e) => panic!("{name}:\n{e}"),
         }
     }
+}
+
+#[test]
+fn bearer_accept_needs_a_session_route_and_an_audience() {
+    // No route audience and no login audience: nothing to check `aud` against.
+    one_error(
+        &with_route_line("bearer: accept"),
+        "routes[0].bearer",
+        "accept needs an audience to check the token's aud against",
+    );
+    let with_audience = with_route_line("bearer: accept") + "    audience: https://a.example\n";
+    let c = ok(&with_audience);
+    assert_eq!(c.routes[0].bearer, BearerMode::Accept);
+    let login = with_route_line("bearer: accept").replace(
+        "session:\n",
+        "  login:\n    audience: https://login.example\nsession:\n",
+    );
+    assert_eq!(ok(&login).routes[0].bearer, BearerMode::Accept);
+    assert_eq!(ok(MINIMAL).routes[0].bearer, BearerMode::Reject);
+    one_error(
+        &(with_route_line("auth: none") + "    bearer: accept\n"),
+        "routes[0].bearer",
+        "accept needs auth: required or optional",
+    );
+    one_error(
+        &with_route_line("bearer: maybe"),
+        "routes[0].bearer",
+        "reject",
+    );
 }
