@@ -334,7 +334,8 @@ function buildProvider(issuer, opts) {
     client_secret: opts.clientSecret,
     // oidc-provider 9 accepts client_secret_basic too for a client registered with either.
     token_endpoint_auth_method: 'client_secret_post',
-    grant_types: ['authorization_code', 'refresh_token'],
+    // client_credentials: the client as a machine caller of a `bearer: accept` route.
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
     redirect_uris: [`${opts.gateway}/auth/callback`],
     post_logout_redirect_uris: [`${opts.gateway}/`],
@@ -368,6 +369,7 @@ function buildProvider(issuer, opts) {
     },
     features: {
       devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
       revocation: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource },

@@ -19,6 +19,8 @@
 //! 4b client_headers pipeline/client_headers.rs  identity and forwarding headers
 //!                                      (server.trusted_proxies), Connection nominations
 //!  5 session    pipeline/session.rs    session/cookie/ reads the cookie, tokens/broker the latest
+//! 5b bearer     pipeline/bearer.rs     bearer.rs: a machine client's own JWT (no session),
+//!                                      verified once with id_token's JWKS, then cached
 //!  6 csrf       pipeline/csrf.rs       http/csrf.rs: the origin rule (unsafe methods, upgrades)
 //!  7 policy     pipeline/policy.rs     policy/: the route's require: on session/claims.rs
 //!  8 idle       pipeline/idle.rs       session/lifetime.rs: extend the idle timeout
@@ -38,7 +40,8 @@
 //! * `http`: the vocabulary every layer speaks: `Reply`, `ErrorCode`, `RequestView`, and the
 //!   strict HTTP/1.1 framing rules (`http::framing`), the CSRF rule (`http::csrf`); `scope`:
 //!   OAuth scopes; `discovery`: the provider's metadata; `jwt_crypto`: JWT signatures on `ring`;
-//!   `id_token`: ID-token validation against the provider's keys (JWKS).
+//!   `id_token`: ID-token validation against the provider's keys (JWKS); `bearer`: the rules
+//!   and the cache for machine clients' own access tokens.
 //! * `config`: `routes.yaml` → typed `Config`; `routing`, `path`: pure request matching;
 //!   `policy`: a route's compiled `require:` and its pure evaluation.
 //! * `session`: model, lifetime, codec (pure seal/open), cookie (headers, chunks), opened-cache,
