@@ -61,6 +61,11 @@ impl Gateway {
         self.port
     }
 
+    /// The process id, to read its memory figures from `/proc/<pid>/status`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The public origin as configured (`public_url` without a path).
     pub fn origin(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -31,6 +31,8 @@ pub enum Fault {
     Hang,
     /// Answer normally after this delay.
     Latency(Duration),
+    /// Answer normally after a delay drawn uniformly from this range, per call.
+    Jitter(Duration, Duration),
     /// A 200 with this fixed JSON body (plus `refresh_token` when rotating).
     Json(Value),
     /// A 200 with an HTML page.
@@ -49,7 +51,7 @@ impl Fault {
     fn rotates_by_default(&self) -> bool {
         matches!(
             self,
-            Fault::Latency(_) | Fault::WrongAudience | Fault::NarrowScope(_)
+            Fault::Latency(_) | Fault::Jitter(..) | Fault::WrongAudience | Fault::NarrowScope(_)
         )
     }
 }
@@ -372,6 +374,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
             return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error");
         }
         Some((Fault::Latency(d), _)) => tokio::time::sleep(*d).await,
+        Some((Fault::Jitter(min, max), _)) => {
+            let spread = max.saturating_sub(*min).as_micros() as u64;
+            let extra = Duration::from_micros(rand::random::<u64>() % spread.max(1));
+            tokio::time::sleep(*min + extra).await
+        }
         _ => {}
     }
     if !client_authenticated(&call) {
