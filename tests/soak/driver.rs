@@ -91,6 +91,8 @@ pub struct Counters {
     pub requests: AtomicU64,
     pub busy: AtomicU64,
     pub store_unavailable: AtomicU64,
+    /// Requests sent again after the connection failed before an answer (reset, closed).
+    pub resent: AtomicU64,
     pub sessions_done: AtomicUsize,
     /// Answers the contract does not allow here (status and error code), with their count.
     pub unexpected: Mutex<HashMap<String, u64>>,
@@ -168,6 +170,13 @@ impl Driver {
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let resp = match sent {
                 Ok(r) => r,
+                // A kept-alive connection the gateway closed as the request went out: a
+                // browser sends a GET again on a new connection.
+                Err(e) if e.is_request() && !e.is_timeout() => {
+                    drop(permit);
+                    self.counters.resent.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
                 Err(e) => {
                     self.counters.unexpected(format!("transport: {e:?}"));
                     return;

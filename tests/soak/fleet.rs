@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokengate::session::model::Session;
 
-/// `tokens.latest_state_max_bytes` at its minimum: room for about 8 sessions (about 7.5 KB
-/// each), as many as each gateway has in progress at once, while it serves thousands: the map is
-/// full from the start, at times of sessions it must keep (`503 session_busy`).
-pub const LATEST_BOUND: &str = "latest_state_max_bytes: 65536";
+/// `tokens.latest_state_max_bytes`: room for about 17 sessions (about 7.5 KB each), twice as
+/// many as each gateway has in progress at once, while it serves thousands: the map is full from
+/// the start, at times of sessions it must keep (`503 session_busy`). At its minimum (room for
+/// 8) a loaded machine spends most requests on those `503`s.
+pub const LATEST_BOUND: &str = "latest_state_max_bytes: 131072";
 
 /// Sessions per store: `TOKENGATE_SOAK_SESSIONS` or 10,000.
 pub fn sessions() -> usize {
@@ -121,6 +122,7 @@ pub struct Report {
     pub lost: usize,
     pub busy: u64,
     pub store_unavailable: u64,
+    pub resent: u64,
     pub peak_rss_kib: Vec<u64>,
     /// CPU seconds of each gateway, and of the test process (client, providers, upstream).
     pub gateway_cpu: Vec<f64>,
@@ -159,6 +161,7 @@ impl Report {
             lost,
             busy: c.busy.load(Ordering::SeqCst),
             store_unavailable: c.store_unavailable.load(Ordering::SeqCst),
+            resent: c.resent.load(Ordering::SeqCst),
             peak_rss_kib: fleets.iter().map(|f| peak_rss_kib(f.gw.pid())).collect(),
             gateway_cpu: fleets.iter().map(|f| cpu_secs(f.gw.pid())).collect(),
             test_cpu: cpu_secs(std::process::id()),
@@ -174,7 +177,8 @@ impl Report {
         format!(
             "soak {}: {} sessions, {} requests, {} token calls (minimum {}; {} sessions over it), \
              {} reuse detected, {} sessions lost, 503 session_busy {}, \
-             503 session_store_unavailable {}, peak RSS {}, {:.0} s \
+             503 session_store_unavailable {}, {} sent again after a connection reset, \
+             peak RSS {}, {:.0} s \
              (CPU: gateways {:.0?} s, test process {:.0} s)",
             self.store,
             self.sessions,
@@ -186,6 +190,7 @@ impl Report {
             self.lost,
             self.busy,
             self.store_unavailable,
+            self.resent,
             rss.join(" / "),
             self.secs,
             self.gateway_cpu,
