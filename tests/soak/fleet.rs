@@ -13,8 +13,8 @@ use tokengate::session::model::Session;
 
 /// `tokens.latest_state_max_bytes`: room for about 17 sessions (about 7.5 KB each), twice as
 /// many as each gateway has in progress at once, while it serves thousands: the map is full from
-/// the start, at times of sessions it must keep (`503 session_busy`). At its minimum (room for
-/// 8) a loaded machine spends most requests on those `503`s.
+/// the start and evicts acknowledged sessions. At its minimum (room for 8) it also fills with
+/// sessions it must keep, and a loaded machine spends most requests on `503 session_busy`.
 pub const LATEST_BOUND: &str = "latest_state_max_bytes: 131072";
 
 /// Sessions per store: `TOKENGATE_SOAK_SESSIONS` or 10,000.
