@@ -23,6 +23,9 @@ const RETRIES: usize = 300;
 /// soak within its time budget and only adds pressure).
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
+/// The most requests of the next page, each sent while the previous answer set a cookie.
+const ACKS: usize = 4;
+
 /// The route paths, one per audience: `/api/<i>/x`.
 pub const AUDIENCES: [&str; 5] = [
     "https://a.example",
@@ -138,7 +141,14 @@ impl Driver {
                     let first = b.audiences[0];
                     let page = b.audiences.iter().chain([&first]);
                     join_all(page.map(|a| driver.request(&b, *a))).await;
-                    driver.request(&b, first).await;
+                    // Until an answer sets no cookie: the browser has acknowledged the latest
+                    // state, which the latest-state map may then evict (a browser that leaves
+                    // earlier keeps its entry for 24 hours, docs/operations.md#memory).
+                    for _ in 0..ACKS {
+                        if !driver.request(&b, first).await {
+                            break;
+                        }
+                    }
                     driver.counters.sessions_done.fetch_add(1, Ordering::SeqCst);
                 }
             })
@@ -156,8 +166,9 @@ impl Driver {
     }
 
     /// One GET of `/api/<audience>/x` with the browser's current cookies, retried after the
-    /// `503`s the contract allows; a `401` marks the session lost.
-    async fn request(&self, b: &Browser, audience: usize) {
+    /// `503`s the contract allows; a `401` marks the session lost. True when the final answer
+    /// is a `200` that set a cookie.
+    async fn request(&self, b: &Browser, audience: usize) -> bool {
         let url = format!("{}/api/{audience}/x", self.bases[b.gateway]);
         for _ in 0..RETRIES {
             let permit = self.limit.acquire().await.expect("semaphore");
@@ -179,11 +190,12 @@ impl Driver {
                 }
                 Err(e) => {
                     self.counters.unexpected(format!("transport: {e:?}"));
-                    return;
+                    return false;
                 }
             };
             let status = resp.status().as_u16();
-            b.apply(&set_cookies(&resp));
+            let set = set_cookies(&resp);
+            b.apply(&set);
             let body = resp.bytes().await.unwrap_or_default();
             drop(permit);
             let code = serde_json::from_slice::<serde_json::Value>(&body)
@@ -191,24 +203,25 @@ impl Driver {
                 .and_then(|v| v["error"].as_str().map(str::to_owned))
                 .unwrap_or_default();
             match (status, code.as_str()) {
-                (200, _) => return,
+                (200, _) => return !set.is_empty(),
                 (503, "session_busy") => self.counters.busy.fetch_add(1, Ordering::Relaxed),
                 (503, "session_store_unavailable") => {
                     (self.counters.store_unavailable).fetch_add(1, Ordering::Relaxed)
                 }
                 (401, _) => {
                     *b.lost.lock().expect("lost") = Some(format!("{status} {code}"));
-                    return;
+                    return false;
                 }
                 _ => {
                     self.counters.unexpected(format!("{status} {code}"));
-                    return;
+                    return false;
                 }
             };
             tokio::time::sleep(RETRY_PAUSE).await;
         }
         self.counters
             .unexpected(format!("still 503 after {RETRIES} tries"));
+        false
     }
 }
 
