@@ -24,8 +24,8 @@ use support::redis_server::{reference_cookie, test_keys, RedisServer};
 use support::*;
 use tokengate::session::store::RedisStore;
 
-/// The soak's wall-time bound: it takes about two minutes per store on two idle cores in a debug
-/// build, and up to five beside other builds (docs/operations.md#soak).
+/// The soak's wall-time bound: on two cores beside other builds a store took 3.5 to 7.5 minutes
+/// in a debug build (docs/operations.md#soak).
 const WALL_LIMIT: Duration = Duration::from_secs(600);
 
 /// Asserts the guarantees on a finished soak's figures, after printing them.
