@@ -6,7 +6,7 @@
 
 use super::{respond, Flow, RequestState, TokenState};
 use crate::app::App;
-use crate::tokens::broker::{Settings, TokenNeed};
+use crate::tokens::broker::{ClaimsUpdater, Settings, TokenNeed};
 use crate::tokens::TokenError;
 use std::ops::ControlFlow;
 
@@ -24,11 +24,13 @@ pub async fn step(app: &App, state: &mut RequestState) -> Flow {
             .or(loaded.config.provider.login.audience.as_deref()),
         scope: &route.scope,
     };
+    let claims = super::claims::updater(app, loaded);
     let settings = Settings {
         policy: loaded.policy,
         provider: &loaded.config.provider,
         keys: &loaded.keys,
         lifetime: &loaded.lifetime,
+        claims: claims.as_ref().map(|c| c as &dyn ClaimsUpdater),
     };
     match app.broker.token_for(view, need, settings).await {
         Ok((token, decision)) => {

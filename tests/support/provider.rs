@@ -101,6 +101,8 @@ struct Inner {
     /// The JWKS also publishes the rotated key (`publish_rotated_key`).
     rotated_key: bool,
     jwks_fetches: usize,
+    /// Claims of an ID token added to every successful answer, and who signs it.
+    id_token: Option<(Value, super::signing::Signer)>,
 }
 
 #[derive(Clone)]
@@ -140,6 +142,7 @@ impl MockProvider {
             max_in_flight: 0,
             rotated_key: false,
             jwks_fetches: 0,
+            id_token: None,
         })));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -201,6 +204,12 @@ impl MockProvider {
     /// refresh token and carries a new one (when rotation is on and the body can hold it).
     pub fn set_fault_rotating(&self, fault: Fault, with_rotation: bool) {
         self.shared.lock().fault = Some((fault, with_rotation));
+    }
+
+    /// Adds an ID token with `claims`, signed by `signer`, to every successful answer (like a
+    /// provider that issues a new ID token on refresh); `None` stops.
+    pub fn set_id_token(&self, id_token: Option<(Value, super::signing::Signer)>) {
+        self.shared.lock().id_token = id_token;
     }
 
     pub fn clear_fault(&self) {
@@ -452,6 +461,10 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     }
     if let (Some(rt), Some(obj)) = (new_refresh, body.as_object_mut()) {
         obj.insert("refresh_token".into(), Value::String(rt));
+    }
+    if let (Some((claims, signer)), Some(obj)) = (&inner.id_token, body.as_object_mut()) {
+        let id_token = super::signing::sign_id_token(claims, *signer);
+        obj.insert("id_token".into(), Value::String(id_token));
     }
     (StatusCode::OK, Json(body)).into_response()
 }

@@ -1,7 +1,8 @@
-//! The mock provider's signing key, for OpenID Connect Back-Channel Logout: the provider signs a
-//! `logout_token` (ES256) with a fixed test-only key whose public half its JWKS publishes, so the
-//! gateway verifies it exactly as it would a real provider's. A second key that the JWKS does not
-//! publish forges tokens under the same `kid`.
+//! The mock provider's signing key, for OpenID Connect Back-Channel Logout and the ID tokens of
+//! refresh answers: the provider signs a `logout_token` or an ID token (ES256) with a fixed
+//! test-only key whose public half its JWKS publishes, so the gateway verifies it exactly as it
+//! would a real provider's. A second key that the JWKS does not publish forges tokens under the
+//! same `kid`.
 
 use super::provider::{MockProvider, CLIENT_ID};
 use base64::engine::general_purpose::STANDARD;
@@ -58,9 +59,14 @@ fn pem_to_der(pem: &str) -> Vec<u8> {
     STANDARD.decode(b64).expect("test key PEM is base64")
 }
 
-/// `claims` as a JWT signed with ES256 by `signer`, with the provider's `kid`.
+/// `claims` as a logout token (a JWT) signed with ES256 by `signer`, with the provider's `kid`.
 pub fn sign(claims: &Value, signer: Signer) -> String {
     sign_typed(claims, signer, "logout+jwt")
+}
+
+/// `claims` as an ID token (a JWT, `typ` `JWT`) signed with ES256 by `signer`.
+pub fn sign_id_token(claims: &Value, signer: Signer) -> String {
+    sign_typed(claims, signer, "JWT")
 }
 
 /// `claims` as a JWT access token (`typ` `at+jwt`, RFC 9068) signed by `signer`.
@@ -83,6 +89,23 @@ fn sign_typed(claims: &Value, signer: Signer, typ: &str) -> String {
 }
 
 impl MockProvider {
+    /// The claims of a valid ID token for user `sub`, issued now by this provider for the test
+    /// client, with the claims of `extra` (an object) added.
+    pub fn id_token_claims(&self, sub: &str, extra: Value) -> Value {
+        let now = tokengate::session::model::now();
+        let mut claims = json!({
+            "iss": self.issuer(),
+            "aud": CLIENT_ID,
+            "sub": sub,
+            "iat": now,
+            "exp": now + 300,
+        });
+        if let (Some(obj), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+            obj.extend(extra);
+        }
+        claims
+    }
+
     /// The claims of a valid logout token for provider session `sid` and/or user `sub`: issued
     /// by this provider for the test client, now, with the back-channel event.
     pub fn logout_claims(&self, sid: Option<&str>, sub: Option<&str>) -> Value {

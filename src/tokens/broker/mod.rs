@@ -23,6 +23,7 @@
 //! (`redis`: a Redis lock per session, the session read again from Redis under it).
 
 mod exchange;
+mod identity;
 mod latest;
 mod memory;
 mod redis;
@@ -30,6 +31,7 @@ mod rotation;
 mod slot;
 mod transition;
 
+pub use identity::ClaimsUpdater;
 pub use rotation::Rotation;
 
 use super::cache::{self, Selection};
@@ -78,6 +80,9 @@ pub struct Settings<'a> {
     pub provider: &'a ProviderConfig,
     pub keys: &'a KeyRing,
     pub lifetime: &'a Lifetime,
+    /// With `store: redis`, when the config uses claims: reads a refresh's new ID token into
+    /// the claims written with the rotated refresh token (`identity`).
+    pub claims: Option<&'a dyn ClaimsUpdater>,
 }
 
 /// A request's view of its session.

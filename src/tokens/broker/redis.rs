@@ -6,6 +6,7 @@
 //! instead of its refresh token being presented again.
 
 use super::exchange::ReportMeta;
+use super::identity;
 use super::slot::{SessionSlot, SlotState};
 use super::transition::{self, Answer, Next};
 use super::{Broker, SessionView, Settings, TokenNeed};
@@ -79,8 +80,11 @@ impl Broker {
         let (next, answer, meta) = match self.call(&session, need, settings, keep_lock).await {
             Ok(report) => {
                 let meta = ReportMeta::of(&report);
-                let (next, answer) =
+                let (mut next, answer) =
                     transition::apply(&session, need, settings.policy, report.exchange, now());
+                if let Next::Version(next) = &mut next {
+                    identity::refresh_claims(settings.claims, &session, next).await;
+                }
                 (next, answer, Some(meta))
             }
             Err(TokenError::SessionExpired) => (Next::Ended, Err(TokenError::SessionExpired), None),
