@@ -17,6 +17,11 @@
 //   an ID token that a correct relying party must reject (broken signature, or a validly signed
 //   token with a wrong nonce) until mode=off, so tests can check the gateway refuses the login.
 //
+// - A token request that names no resource (a login without audience) gets an access token for
+//   the userinfo endpoint, as with Auth0; --userinfo-claim NAME=VALUE (repeatable) gives every
+//   user a claim that only the userinfo endpoint answers (never the ID token), so that a relying
+//   party's use of userinfo can be told apart from its use of the ID token.
+//
 // - Users differ by login name (`findAccount`): `admin*` is in the `admins` group; a login asked
 //   for acr_values=urn:tokengate:demo:mfa reaches that level (`loginWithAcr`), except `nomfa*`.
 //   That is what the gateway's access policy and step-up are shown and tested with.
@@ -24,6 +29,7 @@
 // Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
 //          [--client-id tokengate-demo] [--client-secret demo-secret]
 //          [--access-ttl 300] [--no-rotation] [--test-hooks [--latency-ms 0]]
+//          [--userinfo-claim NAME=VALUE ...]
 // --port 0 picks a free port; the ready line on stdout names the one in use.
 
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -55,6 +61,7 @@ function parseOptions(argv) {
       'no-rotation': { type: 'boolean', default: false },
       'test-hooks': { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '0' },
+      'userinfo-claim': { type: 'string', multiple: true, default: [] },
     },
     strict: true,
   });
@@ -74,6 +81,7 @@ function parseOptions(argv) {
     throw new Error('--latency-ms is a test hook: it needs --test-hooks');
   }
   return {
+    userinfoClaims: parseUserinfoClaims(values['userinfo-claim']),
     port,
     gateway: values.gateway.replace(/\/+$/, ''),
     clientId: values['client-id'],
@@ -83,6 +91,17 @@ function parseOptions(argv) {
     testHooks: values['test-hooks'],
     latencyMs,
   };
+}
+
+/** `--userinfo-claim NAME=VALUE` values as an object of claims. */
+function parseUserinfoClaims(pairs) {
+  const claims = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--userinfo-claim must be NAME=VALUE, got ${pair}`);
+    claims[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return claims;
 }
 
 /** A fresh RS256 signing key per start: tokens from an earlier run must not verify. */
@@ -111,6 +130,20 @@ function findAccount(_ctx, sub) {
     async claims() {
       return { sub, name: `Demo User ${sub}`, email: `${sub}@example.com`, groups };
     },
+  };
+}
+
+/** `findAccount` whose userinfo answers (`use` "userinfo", not "id_token") add `userinfoClaims`. */
+function accountsWithUserinfoClaims(userinfoClaims) {
+  return async function find(ctx, sub) {
+    const account = findAccount(ctx, sub);
+    return {
+      ...account,
+      async claims(use, scope) {
+        const claims = await account.claims(use, scope);
+        return use === 'userinfo' ? { ...claims, ...userinfoClaims } : claims;
+      },
+    };
   };
 }
 
@@ -348,10 +381,14 @@ function buildProvider(issuer, opts) {
     clients: [client],
     jwks,
     cookies: { keys: ['tokengate-demo-cookie-key-1', 'tokengate-demo-cookie-key-0'] },
-    findAccount,
+    findAccount: accountsWithUserinfoClaims(opts.userinfoClaims),
     loadExistingGrant,
     scopes: LOGIN_OIDC_SCOPES,
-    claims: { openid: ['sub'], profile: ['name', 'groups'], email: ['email'] },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'groups', ...Object.keys(opts.userinfoClaims)],
+      email: ['email'],
+    },
     acrValues: [ACR_PASSWORD, ACR_MFA],
     // The gateway reads the user from the ID token (userinfo only with provider.userinfo: true).
     conformIdTokenClaims: false,
@@ -376,7 +413,8 @@ function buildProvider(issuer, opts) {
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => (oneOf ? oneOf[0] : undefined),
-        useGrantedResource: async () => true,
+        // A request naming no resource is for the userinfo endpoint (Auth0: no audience).
+        useGrantedResource: async () => false,
         getResourceServerInfo: async (_ctx, resource) => {
           if (!Object.hasOwn(APIS, resource)) throw new errors.InvalidTarget();
           return {

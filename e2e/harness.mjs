@@ -148,15 +148,19 @@ function tcpAnswers(port) {
 
 /**
  * Starts demo/provider.mjs with its test hooks on a free port. `gateway` is the gateway's public
- * URL (the provider registers its callback and post-logout URL from it).
+ * URL (the provider registers its callback and post-logout URL from it). `userinfoClaims`: claims
+ * (name → string) only its userinfo endpoint answers, never its ID tokens.
  */
-export async function startProvider({ gateway, rotation = true, accessTtl } = {}) {
+export async function startProvider({ gateway, rotation = true, accessTtl, userinfoClaims = {} } = {}) {
   if (!gateway) throw new Error('startProvider needs the gateway URL');
   const port = await freePort();
   const args = [join(DEMO, 'provider.mjs'), '--port', String(port), '--gateway', gateway,
     '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, '--test-hooks'];
   if (!rotation) args.push('--no-rotation');
   if (accessTtl !== undefined) args.push('--access-ttl', String(accessTtl));
+  for (const [name, value] of Object.entries(userinfoClaims)) {
+    args.push('--userinfo-claim', `${name}=${value}`);
+  }
   const proc = spawnTracked('provider', process.execPath, args, { cwd: DEMO });
   const [, url] = await waitForLine(proc, /^provider ready (\S+)$/, 'provider');
   return {
@@ -252,11 +256,13 @@ export async function startGateway(yamlText) {
 
 /**
  * The demo's routes.yaml with ephemeral ports. `extraRoutes` are YAML route items (strings,
- * already indented as list items) inserted before the catch-all page route.
+ * already indented as list items) inserted before the catch-all page route. `loginAudience`:
+ * the login's audience (`null`: none, the login token then serves the userinfo endpoint);
+ * `providerExtra`: lines added to `provider:` (indented).
  */
 export function demoConfig({
   gatewayPort, providerUrl, sessionKey, orders, profile, page, extraRoutes = [], leeway = '60s',
-  serverExtra = '',
+  serverExtra = '', loginAudience = ORDERS, providerExtra = '',
 }) {
   const pageRoute = page ? `
   - name: app
@@ -277,9 +283,8 @@ provider:
   resource_param: resource
   login:
     scope: "openid profile email offline_access"
-    audience: "${ORDERS}"
-  timeout: 5s
-
+${loginAudience ? `    audience: "${loginAudience}"\n` : ''}  timeout: 5s
+${providerExtra}
 session:
   cookie_name: ${COOKIE}
   keys: ["${sessionKey}"]
@@ -311,11 +316,12 @@ ${extraRoutes.join('\n')}${pageRoute}`;
  */
 export async function startStack({
   rotation = true, accessTtl, withPage = false, extraRoutes, leeway, serverExtra,
+  userinfoClaims, loginAudience, providerExtra,
 } = {}) {
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const [provider, orders, profile, page, sessionKey] = await Promise.all([
-    startProvider({ gateway: gatewayUrl, rotation, accessTtl }),
+    startProvider({ gateway: gatewayUrl, rotation, accessTtl, userinfoClaims }),
     startEcho('orders'),
     startEcho('profile'),
     withPage ? startStatic() : Promise.resolve(undefined),
@@ -331,6 +337,8 @@ export async function startStack({
     extraRoutes: typeof extraRoutes === 'function' ? extraRoutes({ orders, profile }) : extraRoutes,
     leeway,
     serverExtra,
+    loginAudience,
+    providerExtra,
   });
   const gateway = await startGateway(yaml);
   return { gateway, provider, orders, profile, page, yaml };
