@@ -161,13 +161,14 @@ async function follow(jar, url, init, stopAt) {
 /**
  * Starts a login: `GET /auth/login?returnTo=…` and follows the provider's redirects up to its
  * login form (or straight back to the callback when the provider already has a session).
- * Returns `{ callbackUrl }` or `{ form }` for `finishLogin`.
+ * Returns `{ callbackUrl }` or `{ form }` for `finishLogin`. `headers` go with `/auth/login`
+ * only (e.g. the `Sec-Fetch-Site` of a link on another site).
  */
-export async function beginLogin(jar, gatewayUrl, { returnTo, params = {} } = {}) {
+export async function beginLogin(jar, gatewayUrl, { returnTo, params = {}, headers = {} } = {}) {
   const login = new URL('/auth/login', gatewayUrl);
   if (returnTo !== undefined) login.searchParams.set('returnTo', returnTo);
   for (const [name, value] of Object.entries(params)) login.searchParams.set(name, value);
-  const start = await jar.fetch(login.href);
+  const start = await jar.fetch(login.href, { headers });
   if (start.status !== 302 || !start.location) {
     throw new Error(`/auth/login answered ${start.status} ${start.body.slice(0, 300)}`);
   }
@@ -208,8 +209,10 @@ export async function callGatewayCallback(jar, callbackUrl) {
  * gateway's session cookie; throws when the callback does not answer 302 with a session cookie.
  * `jar.lastLogin` keeps the callback URL and response for tests that need them.
  */
-export async function login(gatewayUrl, user, { jar = new CookieJar(), returnTo, params } = {}) {
-  const begun = await beginLogin(jar, gatewayUrl, { returnTo, params });
+export async function login(gatewayUrl, user, {
+  jar = new CookieJar(), returnTo, params, headers,
+} = {}) {
+  const begun = await beginLogin(jar, gatewayUrl, { returnTo, params, headers });
   const callbackUrl = await submitLoginForm(jar, begun, user);
   const callback = await callGatewayCallback(jar, callbackUrl);
   if (callback.status !== 302 || jar.sessionCookies(gatewayUrl).length === 0) {

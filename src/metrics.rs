@@ -41,6 +41,12 @@ const SESSIONS_CLEARED: Spec = (
     &["reason"],
 );
 
+const REVOCATIONS: Spec = (
+    "tokengate_revocations_total",
+    "Refresh-token revocations at the provider, by why and how they ended.",
+    &["reason", "result"],
+);
+
 const RELOADS: Spec = (
     "tokengate_config_reloads_total",
     "Configuration reloads, by result.",
@@ -102,6 +108,9 @@ pub struct Metrics {
     pub refresh_coalesced: IntCounter,
     pub session_rejected: IntCounterVec,
     pub sessions_cleared: IntCounterVec,
+    /// Refresh-token revocations (`logout`, `new_login`) by result (`revoked`, `refused`,
+    /// `failed`).
+    pub revocations: IntCounterVec,
     pub reloads: IntCounterVec,
     pub upstream_errors: IntCounterVec,
     /// Requests a route's `require:` refused (403 forbidden or a 401 step-up), by route.
@@ -160,6 +169,7 @@ impl Metrics {
             token_cache: counter_vec(TOKEN_CACHE),
             session_rejected: counter_vec(SESSION_REJECTED),
             sessions_cleared: counter_vec(SESSIONS_CLEARED),
+            revocations: counter_vec(REVOCATIONS),
             reloads: counter_vec(RELOADS),
             upstream_errors: counter_vec(UPSTREAM_ERRORS),
             policy_denied: counter_vec(POLICY_DENIED),

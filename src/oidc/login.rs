@@ -1,11 +1,18 @@
 //! `GET /auth/login?returnTo=/path[&acr_values=..&max_age=..]`: starts a login (a step-up one,
-//! RFC 9470, with `acr_values`/`max_age`, which the callback checks the new login against). A new transaction (state, nonce, PKCE
-//! verifier; `transaction.rs`) is sealed into a short-lived cookie of its own, and the browser is
-//! sent to the provider's authorization endpoint.
+//! RFC 9470, with `acr_values`/`max_age`, which the callback checks the new login against). A
+//! new transaction (state, nonce, PKCE verifier; `transaction.rs`) is sealed into a short-lived
+//! cookie of its own, and the browser is sent to the provider's authorization endpoint.
+//!
+//! A login over a live session ends it here and revokes its refresh token, before the provider
+//! sees the new request (`logout::end_before_login` says why not later). Only when the browser
+//! does not mark the request as coming from another site (`Sec-Fetch-Site` `same-origin`,
+//! `none`, or absent): a link on a third-party page must not log the user out. Otherwise the
+//! session is left alone here, and the callback of the new login ends it without revoking.
 
 use super::query_param;
 use super::transaction::{self, StepUp, Transaction};
 use crate::app::{App, Loaded};
+use crate::discovery::ProviderMetadata;
 use crate::http::{ErrorCode, Reply, RequestView};
 use crate::path::safe_return_to;
 use crate::session::cookie::set_cookie::{self, CookieAttrs};
@@ -50,5 +57,48 @@ pub async fn start(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply {
         },
     );
     let url = transaction::authorization_url(&meta.authorization_endpoint, &loaded.config, &tx);
-    Reply::redirect(url.as_str()).with_cookies([cookie])
+    let mut cookies = end_previous(app, loaded, req, &meta).await;
+    cookies.push(cookie);
+    Reply::redirect(url.as_str()).with_cookies(cookies)
 }
+
+/// Ends (and revokes) the session the request carries, when the request may do so; returns the
+/// `Set-Cookie` values that clear its cookie.
+async fn end_previous(
+    app: &App,
+    loaded: &Loaded,
+    req: &RequestView<'_>,
+    meta: &ProviderMetadata,
+) -> Vec<String> {
+    let site = req
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if !may_end_session(site) {
+        return Vec::new();
+    }
+    match super::current_session(app, loaded, req).await {
+        Ok((Some(old), chunks)) => {
+            super::logout::end_before_login(app, loaded, &old, meta).await;
+            loaded.cookies.clear(&chunks)
+        }
+        Ok((None, _)) => Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "login: the previous session could not be read; the callback ends it");
+            Vec::new()
+        }
+    }
+}
+
+/// Whether a login request may end the browser's session: not when the browser says it comes
+/// from another site (`cross-site`, `same-site`); yes for `same-origin`, `none` (typed, a
+/// bookmark) and no header (not a browser, or an old one).
+pub fn may_end_session(sec_fetch_site: Option<&str>) -> bool {
+    match sec_fetch_site.map(str::trim) {
+        None => true,
+        Some(site) => site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -32,10 +32,10 @@ pub async fn answer(app: &App, loaded: &Loaded, req: &RequestView<'_>) -> Reply 
     let meta = app.discovery().cached();
     let mut location = "/".to_string();
     if let Some(s) = &session {
-        if let Err(reply) = forget(app, s).await {
+        if let Err(reply) = forget(app, s, "logout").await {
             return reply;
         }
-        revoke(app, loaded, s, meta.as_deref()).await;
+        revoke(app, loaded, s, meta.as_deref(), "logout").await;
         if let Some(url) = provider_logout_url(loaded, s, meta.as_deref()) {
             location = url;
         }
@@ -94,20 +94,37 @@ fn same_sid(given: &str, sid: &str) -> bool {
     bool::from(given.as_bytes().ct_eq(logout_sid(sid).as_bytes()))
 }
 
-/// Ends a session that a new login replaces: forgotten here and deleted from the store, so no
-/// other copy of its cookie works again. Its refresh token is *not* revoked: providers that keep
-/// one grant per user and client (oidc-provider; Keycloak's user session) tie the new login to
-/// the same grant, and revoking the old refresh token would revoke the new session's too (seen
-/// in the step-up e2e test: the first refresh after the new login answered `invalid_grant`).
-/// A failure is logged; the new login goes on.
+/// Ends the session a login starts over (`/auth/login`, before the provider sees the new
+/// authorization request), and revokes its refresh token: forgotten here and deleted from the
+/// store, so no other copy of its cookie works again. Revoking *before* the new login matters:
+/// providers that keep one grant per user and client (oidc-provider; Keycloak's user session)
+/// revoke the whole grant with the refresh token, and a later revocation would take the new
+/// session's grant with it. A failure is logged and counted; the new login goes on.
+pub(super) async fn end_before_login(
+    app: &App,
+    loaded: &Loaded,
+    s: &Session,
+    meta: &ProviderMetadata,
+) {
+    if forget(app, s, "new_login").await.is_ok() {
+        tracing::info!("login: the previous session of this browser ended");
+    }
+    revoke(app, loaded, s, Some(meta), "new_login").await;
+}
+
+/// Ends a session that a new login replaces at the callback, *without* revoking its refresh
+/// token (see [`end_before_login`] for why that would revoke the new session's grant too): the
+/// login was started from another site, so `/auth/login` left the session alone. A failure is
+/// logged; the new login goes on.
 pub(super) async fn replace(app: &App, s: &Session) {
-    if forget(app, s).await.is_ok() {
+    if forget(app, s, "new_login").await.is_ok() {
         tracing::info!("login: the previous session of this browser ended");
     }
 }
 
 /// Ends the session in this process and in the store, so no copy of its cookie works again.
-async fn forget(app: &App, s: &Session) -> Result<(), Reply> {
+/// `reason`: the label of `tokengate_sessions_cleared_total`.
+async fn forget(app: &App, s: &Session, reason: &str) -> Result<(), Reply> {
     app.broker.end(&s.sid);
     if let Some(store) = app.broker.redis() {
         if let Err(e) = store.delete(s).await {
@@ -117,14 +134,20 @@ async fn forget(app: &App, s: &Session) -> Result<(), Reply> {
     }
     app.metrics
         .sessions_cleared
-        .with_label_values(&["logout"])
+        .with_label_values(&[reason])
         .inc();
     Ok(())
 }
 
-/// Revokes the refresh token (RFC 7009) when the provider can. A failure is logged: the session
-/// is over here either way.
-async fn revoke(app: &App, loaded: &Loaded, s: &Session, meta: Option<&ProviderMetadata>) {
+/// Revokes the refresh token (RFC 7009) when the provider can. A failure is logged and counted
+/// (`tokengate_revocations_total`, by `reason`): the session is over here either way.
+async fn revoke(
+    app: &App,
+    loaded: &Loaded,
+    s: &Session,
+    meta: Option<&ProviderMetadata>,
+    reason: &str,
+) {
     let (Some(rt), Some(endpoint)) = (
         &s.refresh_token,
         meta.and_then(|m| m.revocation_endpoint.clone()),
@@ -132,16 +155,29 @@ async fn revoke(app: &App, loaded: &Loaded, s: &Session, meta: Option<&ProviderM
         return;
     };
     let form = vec![("token", rt.as_str()), ("token_type_hint", "refresh_token")];
-    match app
+    let result = match app
         .broker
         .client()
         .post_form(&loaded.config.provider, endpoint, form)
         .await
     {
-        Ok(r) if r.status == 200 => tracing::info!("logout: refresh token revoked"),
-        Ok(r) => tracing::warn!(status = r.status, "logout: revocation refused"),
-        Err(e) => tracing::warn!(error = ?e, "logout: revocation failed"),
-    }
+        Ok(r) if r.status == 200 => {
+            tracing::info!(reason, "refresh token revoked");
+            "revoked"
+        }
+        Ok(r) => {
+            tracing::warn!(reason, status = r.status, "revocation refused");
+            "refused"
+        }
+        Err(e) => {
+            tracing::warn!(reason, error = ?e, "revocation failed");
+            "failed"
+        }
+    };
+    app.metrics
+        .revocations
+        .with_label_values(&[reason, result])
+        .inc();
 }
 
 /// The provider's end-session URL (RP-Initiated Logout), back to the public URL afterwards.
