@@ -232,6 +232,12 @@ fn aad(key_id: KeyId, purpose: &str) -> Vec<u8> {
 }
 
 /// Length of unpadded base64 for `n` bytes.
+/// The length of the value [`KeyRing::seal`] makes of `plaintext_len` bytes: the format is
+/// fixed-size around the ciphertext, so the size of a cookie is known before sealing it.
+pub fn sealed_len(plaintext_len: usize) -> usize {
+    base64_len(plaintext_len.saturating_add(HEADER_LEN + TAG_LEN))
+}
+
 fn base64_len(n: usize) -> usize {
     n.saturating_mul(4).div_ceil(3)
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod client;
 pub mod decision;
 pub mod error;
+pub mod fit;
 pub mod response;
 /// Scopes are shared with `config` and `session`, so they live below all three.
 pub use crate::scope;

@@ -8,6 +8,7 @@
 //! metric, never in an error that could become a 5xx. The codec (`session::codec`, seal and
 //! open) stays pure and apart from the header work here.
 
+pub mod budget;
 pub mod chunks;
 pub mod header;
 pub mod set_cookie;

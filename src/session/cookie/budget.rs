@@ -1,0 +1,60 @@
+//! What a written cookie may cost, measured as reading measures it (`docs/reference.md#session-size`):
+//! at most `limits.max_cookie_chunks` chunks, and the `NAME=value; NAME.1=value` pairs a browser
+//! sends back within `limits.max_cookie_bytes`. A session the gateway writes is always one it will
+//! read back; a larger one would log the user out on their next request.
+//!
+//! The sealed length follows from the plaintext length alone (`codec::sealed_len`), so whether a
+//! session fits is known without encrypting it.
+
+use crate::session::codec::{sealed_len, MAX_COOKIE_VALUE};
+use crate::session::model::Session;
+
+/// The session cookie's limits, in the form the writers test against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CookieBudget {
+    /// Length of the cookie's name: each chunk's `NAME.k=` counts against `max_bytes`.
+    pub name_len: usize,
+    /// `limits.max_cookie_chunks`.
+    pub max_chunks: usize,
+    /// `limits.max_cookie_bytes`.
+    pub max_bytes: usize,
+}
+
+impl CookieBudget {
+    /// How many chunks a sealed value of `len` bytes is cut into (at least one).
+    pub fn chunks(len: usize) -> usize {
+        len.div_ceil(MAX_COOKIE_VALUE).max(1)
+    }
+
+    /// The bytes of the `Cookie` header a browser sends back for a sealed value of `len` bytes:
+    /// every `NAME.k=chunk` pair and the `; ` between them.
+    pub fn cookie_bytes(&self, len: usize) -> usize {
+        let n = Self::chunks(len);
+        let suffixes: usize = (1..n).map(|k| 1 + decimal_digits(k)).sum();
+        n * (self.name_len + 1) + suffixes + len + 2 * (n - 1)
+    }
+
+    /// Whether a sealed value of `len` bytes is one reading accepts.
+    pub fn fits_sealed(&self, len: usize) -> bool {
+        Self::chunks(len) <= self.max_chunks && self.cookie_bytes(len) <= self.max_bytes
+    }
+
+    /// Whether `session`, sealed, is one reading accepts.
+    pub fn fits(&self, session: &Session) -> bool {
+        session_sealed_len(session).is_some_and(|len| self.fits_sealed(len))
+    }
+}
+
+/// The length of `session` sealed into a cookie value (`None`: it cannot be serialised, which
+/// plain structs never fail to be).
+pub fn session_sealed_len(session: &Session) -> Option<usize> {
+    let json = serde_json::to_vec(session).ok()?;
+    Some(sealed_len(json.len()))
+}
+
+fn decimal_digits(k: usize) -> usize {
+    k.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+#[cfg(test)]
+mod tests;
