@@ -12,7 +12,15 @@ use std::sync::Arc;
 use tokengate::discovery::Discovery;
 use tokengate::metrics::Metrics;
 use tokengate::session::model::{now, Session, TokenSet, User};
-use tokengate::tokens::broker::Broker;
+use tokengate::tokens::broker::{Broker, TokenPolicy};
+
+/// The cookie store's default limits are not what this measures: no cookie budget.
+const POLICY: TokenPolicy = TokenPolicy {
+    leeway: 60,
+    max_cached: 16,
+    latest_max_bytes: 1 << 30,
+    cookie: None,
+};
 use tokengate::tokens::client::TokenClient;
 use tokengate::tokens::scope::Scope;
 
@@ -68,7 +76,7 @@ fn fill(b: &Broker, n: usize) -> Session {
     for i in 0..n {
         let s = session(i);
         let mut view = b.resolve(Arc::new(s.clone())).expect("live session");
-        b.update(&mut view, |s| s.last_seen += 1);
+        b.update(&mut view, POLICY, None, |s| s.last_seen += 1);
         last = Some(s);
     }
     last.expect("n > 0")

@@ -11,6 +11,7 @@ use crate::identity::stripped::IdentityHeaders;
 use crate::metrics::Metrics;
 use crate::routing::Router;
 use crate::session::codec::KeyRing;
+use crate::session::cookie::budget::CookieBudget;
 use crate::session::cookie::{SessionCookies, SessionReader};
 use crate::session::lifetime::Lifetime;
 use crate::session::opened::OpenedSessions;
@@ -76,6 +77,11 @@ impl Loaded {
                 leeway: config.tokens.expiry_leeway.as_secs(),
                 max_cached: config.tokens.max_cached,
                 latest_max_bytes: config.tokens.latest_state_max_bytes as u64,
+                cookie: (config.session.store != StoreKind::Redis).then_some(CookieBudget {
+                    name_len: config.session.cookie_name.len(),
+                    max_chunks: config.limits.max_cookie_chunks,
+                    max_bytes: config.limits.max_cookie_bytes,
+                }),
             },
             public_origin: config.server.public_origin(),
             cookies: SessionCookies {

@@ -95,6 +95,12 @@ const BEARER_CACHE: Spec = (
     &["result"],
 );
 
+const TOKENS_DROPPED: Spec = (
+    "tokengate_session_tokens_dropped_total",
+    "Additional token sets dropped from a session before their expiry, by reason (cookie_limit: to fit limits.max_cookie_chunks and max_cookie_bytes).",
+    &["reason"],
+);
+
 /// Labels of `tokengate_config_reloads_total`.
 pub const RELOAD_SUCCESS: &str = "success";
 pub const RELOAD_REJECTED: &str = "rejected";
@@ -127,6 +133,8 @@ pub struct Metrics {
     pub bearer: IntCounterVec,
     /// Client Bearer verifications avoided (hit) or done (miss).
     pub bearer_cache: IntCounterVec,
+    /// Token sets dropped from a session early, by reason (`cookie_limit`).
+    pub tokens_dropped: IntCounterVec,
     /// Proxy requests between their first byte and their log line; what `SIGTERM` waits for.
     pub in_flight: IntGauge,
     /// The listener certificate's expiry and its reloads: registered by [`Metrics::enable_tls`]
@@ -178,6 +186,7 @@ impl Metrics {
             broker_events: counter_vec(BROKER_EVENTS),
             bearer: counter_vec(BEARER),
             bearer_cache: counter_vec(BEARER_CACHE),
+            tokens_dropped: counter_vec(TOKENS_DROPPED),
             token_duration: register(&registry, token_duration()),
             refresh_coalesced: counter(
                 "tokengate_refresh_coalesced_total",

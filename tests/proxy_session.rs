@@ -6,6 +6,8 @@ mod support;
 
 #[path = "proxy_session/access.rs"]
 mod access;
+#[path = "proxy_session/cookie_limits.rs"]
+mod cookie_limits;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

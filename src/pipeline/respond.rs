@@ -6,6 +6,7 @@
 use super::RequestState;
 use crate::app::App;
 use crate::http::Reply;
+use crate::session::cookie::budget::seal_within;
 use crate::session::model::now;
 use crate::tokens::broker::CookieUpdate;
 
@@ -14,9 +15,9 @@ pub fn set_cookies(app: &App, state: &mut RequestState) -> Vec<String> {
     let loaded = &state.loaded;
     let cookies = &loaded.cookies;
     let update = match &state.session.view {
-        Some(view) => app
-            .broker
-            .cookie_for_response(view, |s| loaded.keys.seal_session(&cookies.name, s)),
+        Some(view) => app.broker.cookie_for_response(view, |s| {
+            seal_within(&loaded.keys, &cookies.name, loaded.policy.cookie, s)
+        }),
         None => CookieUpdate::Unchanged,
     };
     let chunks = &state.session.chunks;

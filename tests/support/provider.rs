@@ -91,6 +91,8 @@ struct Inner {
     rotate_every: u64,
     exchanges: u64,
     expires_in: u64,
+    /// Bytes of padding in every access token issued (a large JWT).
+    token_padding: usize,
     fault: Option<(Fault, bool)>,
     families: Families,
     calls: Vec<TokenCall>,
@@ -133,6 +135,7 @@ impl MockProvider {
             rotate_every: 1,
             exchanges: 0,
             expires_in: 3600,
+            token_padding: 0,
             fault: None,
             families: Families::default(),
             calls: Vec::new(),
@@ -192,6 +195,12 @@ impl MockProvider {
     /// The `expires_in` of issued access tokens (default 3600).
     pub fn set_expires_in(&self, secs: u64) {
         self.shared.lock().expires_in = secs;
+    }
+
+    /// Pads every access token issued with `bytes` more bytes (a claim), like a provider that
+    /// puts many claims into its JWTs.
+    pub fn set_token_padding(&self, bytes: usize) {
+        self.shared.lock().token_padding = bytes;
     }
 
     /// Injects `fault`, rotating the refresh token only where a real provider would.
@@ -313,6 +322,12 @@ pub fn jwt(aud: &str, scope: &str, exp: u64, jti: u64) -> String {
     let payload = json!({"aud": aud, "scope": scope, "exp": exp, "jti": jti.to_string()});
     let payload = URL_SAFE_NO_PAD.encode(payload.to_string().as_bytes());
     format!("{header}.{payload}.sig")
+}
+
+/// `token` with `bytes` of padding in its signature part, which no test decodes.
+fn padded(mut token: String, bytes: usize) -> String {
+    token.push_str(&"p".repeat(bytes));
+    token
 }
 
 /// The payload of a token made by [`jwt`].
@@ -442,7 +457,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     inner.jti += 1;
     let exp = tokengate::session::model::now() + inner.expires_in;
     let mut body = json!({
-        "access_token": jwt(&aud, &scope, exp, inner.jti),
+        "access_token": padded(jwt(&aud, &scope, exp, inner.jti), inner.token_padding),
         "token_type": token_type,
         "expires_in": inner.expires_in,
         "scope": scope,

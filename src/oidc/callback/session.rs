@@ -8,6 +8,7 @@ use crate::app::{App, Loaded};
 use crate::http::{ErrorCode, Reply, RequestView};
 use crate::id_token::IdClaims;
 use crate::session::claims::Claims;
+use crate::session::cookie::budget::seal_within;
 use crate::session::model::{now, Session, TokenSet, User};
 use crate::session::store::reference_purpose;
 
@@ -52,8 +53,12 @@ pub async fn create(
 async fn store(app: &App, loaded: &Loaded, session: &Session) -> Result<String, Reply> {
     let name = &loaded.cookies.name;
     match app.broker.redis() {
-        None => loaded.keys.seal_session(name, session).map_err(|e| {
-            tracing::error!(error = %e, "login: the new session could not be sealed");
+        None => seal_within(&loaded.keys, name, loaded.policy.cookie, session).map_err(|e| {
+            app.metrics
+                .session_rejected
+                .with_label_values(&[&format!("seal_{}", e.reason())])
+                .inc();
+            tracing::error!(error = %e, "login: the new session does not fit the session cookie (limits.max_cookie_chunks, limits.max_cookie_bytes); use store: redis or fewer claims");
             Reply::error(502, ErrorCode::SessionTooLarge)
         }),
         Some(store) => {

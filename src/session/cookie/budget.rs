@@ -6,7 +6,7 @@
 //! The sealed length follows from the plaintext length alone (`codec::sealed_len`), so whether a
 //! session fits is known without encrypting it.
 
-use crate::session::codec::{sealed_len, MAX_COOKIE_VALUE};
+use crate::session::codec::{sealed_len, CodecError, KeyRing, MAX_COOKIE_VALUE};
 use crate::session::model::Session;
 
 /// The session cookie's limits, in the form the writers test against.
@@ -42,6 +42,23 @@ impl CookieBudget {
     /// Whether `session`, sealed, is one reading accepts.
     pub fn fits(&self, session: &Session) -> bool {
         session_sealed_len(session).is_some_and(|len| self.fits_sealed(len))
+    }
+}
+
+/// The sealed cookie value of `session`, or [`CodecError::TooLarge`] when reading would refuse it
+/// (`limits.max_cookie_chunks`, `limits.max_cookie_bytes`): every version is fitted to them
+/// when it is made (`tokens::fit`), so only a session that cannot fit, or one made before a
+/// reload lowered the limits, is refused; the browser then keeps the cookie it has.
+pub fn seal_within(
+    keys: &KeyRing,
+    name: &str,
+    budget: Option<CookieBudget>,
+    session: &Session,
+) -> Result<String, CodecError> {
+    let sealed = keys.seal_session(name, session)?;
+    match budget {
+        Some(b) if !b.fits_sealed(sealed.len()) => Err(CodecError::TooLarge),
+        _ => Ok(sealed),
     }
 }
 

@@ -49,7 +49,8 @@ impl Broker {
                 match next {
                     Next::Keep => {}
                     Next::Ended => *state = SlotState::Ended,
-                    Next::Version(next) => {
+                    Next::Version(mut next) => {
+                        self.fit_cookie(&mut next, settings.policy, Some(need));
                         let next = Arc::new(*next);
                         *state = SlotState::Live(next.clone());
                         view.session = next;

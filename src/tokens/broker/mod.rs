@@ -24,6 +24,7 @@
 
 mod exchange;
 mod identity;
+mod fitting;
 mod latest;
 mod memory;
 mod redis;
@@ -41,6 +42,7 @@ use super::{Decision, TokenError};
 use crate::config::ProviderConfig;
 use crate::metrics::Metrics;
 use crate::session::codec::{CodecError, KeyRing};
+use crate::session::cookie::budget::CookieBudget;
 use crate::session::lifetime::Lifetime;
 use crate::session::model::{now, Session};
 use crate::session::store::{RedisStore, StoreError};
@@ -71,6 +73,9 @@ pub struct TokenPolicy {
     pub max_cached: usize,
     /// The latest-state map's bound in bytes (`tokens.latest_state_max_bytes`).
     pub latest_max_bytes: u64,
+    /// What a session cookie may hold (`limits:`), every new version fitted to it; `None` with
+    /// `store: redis`, whose cookie holds only the session id.
+    pub cookie: Option<CookieBudget>,
 }
 
 /// What an exchange needs from the current config.
@@ -178,7 +183,7 @@ impl Broker {
         let t = now();
         match &self.redis {
             None => {
-                self.update(view, |s| {
+                self.update(view, policy, None, |s| {
                     s.last_seen = t;
                     cache::prune(s, t, policy.leeway, policy.max_cached);
                 });
@@ -246,11 +251,12 @@ impl Broker {
     /// recently used eviction: a new version, so the cookie carries it (at most once per
     /// [`USE_GRANULARITY`] and token, so a hit does not cost a seal each time). The primary is
     /// never evicted, so its use is not recorded.
-    fn mark_used(&self, view: &mut SessionView, need: TokenNeed<'_>, leeway: u64) {
+    fn mark_used(&self, view: &mut SessionView, need: TokenNeed<'_>, policy: TokenPolicy) {
         let t = now();
+        let leeway = policy.leeway;
         let extra = !cache::is_primary_hit(&view.session, need.audience, need.scope, t, leeway);
         if extra {
-            self.update(view, |s| {
+            self.update(view, policy, Some(need), |s| {
                 cache::touch(s, need.audience, need.scope, t, leeway);
             });
         }
@@ -262,10 +268,16 @@ impl Broker {
     }
 
     /// Applies a change that is not a token exchange (e.g. the idle-timeout `last_seen`), as a
-    /// new version.
+    /// new version fitted to the cookie's limits (`keep`: the need whose token stays).
     /// When the latest-state map is full, the change is skipped (it is tried again on the next
     /// request).
-    pub fn update(&self, view: &mut SessionView, change: impl FnOnce(&mut Session)) {
+    pub fn update(
+        &self,
+        view: &mut SessionView,
+        policy: TokenPolicy,
+        keep: Option<TokenNeed<'_>>,
+        change: impl FnOnce(&mut Session),
+    ) {
         let Ok(slot) = self.slot_for(view) else {
             return;
         };
@@ -273,6 +285,7 @@ impl Broker {
             if let SlotState::Live(cur) = &*state {
                 let mut next = (**cur).clone();
                 change(&mut next);
+                self.fit_cookie(&mut next, policy, keep);
                 next.version = cur.version + 1;
                 let next = Arc::new(next);
                 *state = SlotState::Live(next.clone());
@@ -296,7 +309,7 @@ impl Broker {
                 hit("hit");
                 let token = t.access_token.clone();
                 if self.redis.is_none() && t.last_used + USE_GRANULARITY <= now() {
-                    self.mark_used(view, need, leeway);
+                    self.mark_used(view, need, settings.policy);
                 }
                 return Ok((token, Decision::Hit));
             }

@@ -29,6 +29,7 @@ fn policy() -> TokenPolicy {
         leeway: 60,
         max_cached: 4,
         latest_max_bytes: 1 << 20,
+        cookie: None,
     }
 }
 
