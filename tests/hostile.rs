@@ -71,6 +71,12 @@ impl Stand {
         let server: String = server.iter().map(|l| format!("  {l}\n")).collect();
         let base =
             config(&provider, &routes).replacen("server:\n", &format!("server:\n{server}"), 1);
+        // Small cookie limits hold no cached token sets (`tokengate check` refuses more).
+        let base = if limits.contains("max_cookie_") {
+            base.replacen("  max_cached: 4\n", "  max_cached: 0\n", 1)
+        } else {
+            base
+        };
         let yaml = format!("{base}\n{limits}");
         let gw = Gateway::start(&yaml);
         let cookie = cookie_for(&session_for(&provider.mint_refresh_token(), PRIMARY));

@@ -3,12 +3,13 @@
 //! section by section (each section's table is in its own file) so that *every* problem is
 //! reported with its field path in document order, instead of serde stopping at the first one.
 
-use super::model::{AuthMode, BearerMode, Config};
+use super::model::{AuthMode, BearerMode, Config, StoreKind};
 use super::problems::{ConfigError, ConfigErrors, ConfigWarning};
 use super::section::section;
 use super::walker::{Field, Walker};
 use super::yaml::{self, Node};
 use super::{fields, limits, provider, routes, server, session, tokens};
+use crate::session::cookie::budget::{CookieBudget, NOMINAL_TOKEN_SET};
 use std::path::Path;
 
 /// A valid config and what `check` warns about in it.
@@ -100,7 +101,8 @@ fn document(w: &mut Walker, root: &Node) -> Field<Config> {
     };
     let cookie_name = default_cookie_name(w, &mut config);
     let bearer = bearer_audience(w, &config);
-    if cookie_name & assertion_key(w, &config) & bearer {
+    let fits = cookie_capacity(w, &config);
+    if cookie_name & assertion_key(w, &config) & bearer & fits {
         Field::Value(config)
     } else {
         Field::Bad
@@ -146,6 +148,36 @@ fn bearer_audience(w: &mut Walker, config: &Config) -> bool {
         }
     }
     ok
+}
+
+/// With the cookie store, `tokens.max_cached` token sets of a nominal size must fit the cookie
+/// reading accepts (`limits.max_cookie_chunks`, `limits.max_cookie_bytes`); false (and an error
+/// naming the keys) when they cannot. Larger tokens are still dropped to fit at run time.
+fn cookie_capacity(w: &mut Walker, config: &Config) -> bool {
+    if config.session.store == StoreKind::Redis {
+        return true;
+    }
+    let budget = CookieBudget {
+        name_len: config.session.cookie_name.len(),
+        max_chunks: config.limits.max_cookie_chunks,
+        max_bytes: config.limits.max_cookie_bytes,
+    };
+    let max_cached = config.tokens.max_cached;
+    let capacity = budget.nominal_capacity().unwrap_or(0);
+    if max_cached <= capacity {
+        return true;
+    }
+    w.error(
+        "tokens.max_cached",
+        format!(
+            "{max_cached} token sets of about {NOMINAL_TOKEN_SET} bytes do not fit in a session \
+             cookie of limits.max_cookie_chunks {} and limits.max_cookie_bytes {}: set \
+             tokens.max_cached to at most {capacity}, raise limits.max_cookie_chunks or \
+             limits.max_cookie_bytes, or use session.store: redis",
+            budget.max_chunks, budget.max_bytes
+        ),
+    );
+    false
 }
 
 /// Fills in `session.cookie_name` when the file leaves it out; false (and an error) when the

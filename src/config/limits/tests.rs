@@ -13,6 +13,8 @@ provider:
   client_secret: "gw-secret"
 session:
   keys: ["AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"]
+tokens:
+  max_cached: 0
 routes:
   - name: orders
     path_prefix: /api/orders

@@ -322,3 +322,22 @@ fn bearer_accept_needs_a_session_route_and_an_audience() {
         "reject",
     );
 }
+
+#[test]
+fn max_cached_token_sets_must_fit_the_cookie_limits() {
+    let text = format!("{MINIMAL}tokens:\n  max_cached: 4\nlimits:\n  max_cookie_chunks: 2\n");
+    one_error(
+        &text,
+        "tokens.max_cached",
+        "4 token sets of about 1536 bytes do not fit in a session cookie of \
+         limits.max_cookie_chunks 2 and limits.max_cookie_bytes 73728: set tokens.max_cached to \
+         at most 1, raise limits.max_cookie_chunks or limits.max_cookie_bytes, or use \
+         session.store: redis",
+    );
+    ok(&format!(
+        "{MINIMAL}tokens:\n  max_cached: 1\nlimits:\n  max_cookie_chunks: 2\n"
+    ));
+    // The defaults pass, and so do 28 token sets in the default limits.
+    ok(MINIMAL);
+    ok(&format!("{MINIMAL}tokens:\n  max_cached: 28\n"));
+}

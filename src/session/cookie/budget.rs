@@ -62,6 +62,28 @@ pub fn seal_within(
     }
 }
 
+/// What `tokengate check` assumes one token set costs in the session (an access token of about
+/// 1.4 KB, a typical JWT, with its audience and scopes), before sealing.
+pub const NOMINAL_TOKEN_SET: usize = 1536;
+/// What it assumes the rest of a session costs (ID token, refresh token, user, claims).
+pub const NOMINAL_SESSION_REST: usize = 2048;
+
+impl CookieBudget {
+    /// How many additional token sets of [`NOMINAL_TOKEN_SET`] bytes a session of
+    /// [`NOMINAL_SESSION_REST`] with its primary token holds within these limits: the estimate
+    /// `tokens.max_cached` is checked against (`None`: not even the primary fits).
+    pub fn nominal_capacity(&self) -> Option<usize> {
+        let fits = |sets: usize| {
+            self.fits_sealed(sealed_len(NOMINAL_SESSION_REST + sets * NOMINAL_TOKEN_SET))
+        };
+        if !fits(1) {
+            return None;
+        }
+        // Bounded: at most 16 chunks of 4000 bytes hold fewer than 64 such sets.
+        (1..=64).take_while(|&n| fits(n + 1)).last().or(Some(0))
+    }
+}
+
 /// The length of `session` sealed into a cookie value (`None`: it cannot be serialised, which
 /// plain structs never fail to be).
 pub fn session_sealed_len(session: &Session) -> Option<usize> {

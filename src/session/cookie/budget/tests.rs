@@ -72,3 +72,19 @@ fn a_session_fits_when_its_sealed_value_does() {
     assert!(!budget(1, 1 << 20).fits(&s));
     assert!(budget(2, 1 << 20).fits(&s));
 }
+
+#[test]
+fn nominal_capacity_of_the_defaults_holds_the_default_max_cached() {
+    let defaults = CookieBudget {
+        name_len: "__Host-tokengate".len(),
+        max_chunks: 16,
+        max_bytes: 73_728,
+    };
+    assert!(defaults.nominal_capacity().unwrap() >= 16);
+    assert_eq!(budget(4, 73_728).nominal_capacity(), Some(5));
+    assert_eq!(budget(2, 73_728).nominal_capacity(), Some(1));
+    // One chunk holds no nominal session with its login token.
+    assert_eq!(budget(1, 73_728).nominal_capacity(), None);
+    // The byte limit binds too.
+    assert_eq!(budget(16, 6000).nominal_capacity(), Some(0));
+}
