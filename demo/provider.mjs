@@ -28,8 +28,10 @@
 //
 // Usage: node provider.mjs [--port 9400] [--gateway http://127.0.0.1:8080]
 //          [--client-id tokengate-demo] [--client-secret demo-secret]
-//          [--access-ttl 300] [--no-rotation] [--test-hooks [--latency-ms 0]]
-//          [--userinfo-claim NAME=VALUE ...]
+//          [--access-ttl 300] [--no-rotation | --rotation always|every-2nd]
+//          [--test-hooks [--latency-ms 0]] [--userinfo-claim NAME=VALUE ...]
+// --rotation every-2nd rotates on every second refresh of a grant only, like a provider that
+// rotates conditionally (oidc-provider's default rotates late in a token's life).
 // --port 0 picks a free port; the ready line on stdout names the one in use.
 
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -59,6 +61,7 @@ function parseOptions(argv) {
       'client-secret': { type: 'string', default: 'demo-secret' },
       'access-ttl': { type: 'string', default: '300' },
       'no-rotation': { type: 'boolean', default: false },
+      rotation: { type: 'string', default: 'always' },
       'test-hooks': { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '0' },
       'userinfo-claim': { type: 'string', multiple: true, default: [] },
@@ -77,6 +80,9 @@ function parseOptions(argv) {
   if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) {
     throw new Error(`--latency-ms must be an integer 0..60000, got ${values['latency-ms']}`);
   }
+  if (!['always', 'every-2nd'].includes(values.rotation)) {
+    throw new Error(`--rotation must be always or every-2nd, got ${values.rotation}`);
+  }
   if (latencyMs > 0 && !values['test-hooks']) {
     throw new Error('--latency-ms is a test hook: it needs --test-hooks');
   }
@@ -87,7 +93,7 @@ function parseOptions(argv) {
     clientId: values['client-id'],
     clientSecret: values['client-secret'],
     accessTtl,
-    rotation: !values['no-rotation'],
+    rotation: values['no-rotation'] ? 'never' : values.rotation,
     testHooks: values['test-hooks'],
     latencyMs,
   };
@@ -295,6 +301,21 @@ function idTokenTampering(tokenPath, signingJwk) {
   };
 }
 
+/**
+ * `rotateRefreshToken` for `--rotation`: always, never, or on every second refresh of a grant
+ * (counted per grant; a demo provider's grants are few).
+ */
+function rotationPolicy(mode) {
+  if (mode !== 'every-2nd') return mode === 'always';
+  const refreshes = new Map();
+  return (ctx) => {
+    const grantId = ctx.oidc.entities.RefreshToken?.grantId;
+    const n = (refreshes.get(grantId) ?? 0) + 1;
+    refreshes.set(grantId, n);
+    return n % 2 === 0;
+  };
+}
+
 /** Counters for end-to-end tests; see the file header. */
 function trackRefreshEvents(provider) {
   const stats = { refresh_grants: 0, refresh_errors: 0, reuse_detected: 0, revoked_grants: 0 };
@@ -393,7 +414,7 @@ function buildProvider(issuer, opts) {
     // The gateway reads the user from the ID token (userinfo only with provider.userinfo: true).
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    rotateRefreshToken: opts.rotation,
+    rotateRefreshToken: rotationPolicy(opts.rotation),
     issueRefreshToken: async (_ctx, c) => c.grantTypeAllowed('refresh_token'),
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? opts.accessTtl,

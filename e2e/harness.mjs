@@ -156,7 +156,9 @@ export async function startProvider({ gateway, rotation = true, accessTtl, useri
   const port = await freePort();
   const args = [join(DEMO, 'provider.mjs'), '--port', String(port), '--gateway', gateway,
     '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, '--test-hooks'];
-  if (!rotation) args.push('--no-rotation');
+  // `rotation`: true (always), false (never), or a `--rotation` mode such as 'every-2nd'.
+  if (rotation === false) args.push('--no-rotation');
+  else if (typeof rotation === 'string') args.push('--rotation', rotation);
   if (accessTtl !== undefined) args.push('--access-ttl', String(accessTtl));
   for (const [name, value] of Object.entries(userinfoClaims)) {
     args.push('--userinfo-claim', `${name}=${value}`);
