@@ -60,7 +60,7 @@ pub async fn step(app: &App, state: &mut RequestState, before: Option<Arc<Sessio
     if kept == view.session.claims {
         return;
     }
-    app.broker.update(view, loaded.policy, None, |s| {
+    app.broker.update(view, state.loaded.policy, None, |s| {
         // Only onto the session that holds this ID token (not one a later refresh replaced).
         if s.id_token.as_deref() == Some(id_token.as_str()) {
             s.claims = kept;

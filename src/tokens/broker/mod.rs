@@ -23,8 +23,8 @@
 //! (`redis`: a Redis lock per session, the session read again from Redis under it).
 
 mod exchange;
-mod identity;
 mod fitting;
+mod identity;
 mod latest;
 mod memory;
 mod redis;
