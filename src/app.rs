@@ -20,6 +20,7 @@ use crate::shutdown::InFlight;
 use crate::tls::listener::{CertResolver, ServerCert};
 use crate::tokens::broker::{Broker, TokenPolicy};
 use crate::tokens::client::TokenClient;
+use crate::tokens::grant::client_credentials::ClientCredentials;
 use arc_swap::ArcSwap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -116,6 +117,8 @@ impl Loaded {
 pub struct App {
     pub current: ArcSwap<Loaded>,
     pub broker: Broker,
+    /// The gateway's own tokens (`grant: client_credentials`), shared by every request.
+    pub client_credentials: ClientCredentials,
     pub metrics: Arc<Metrics>,
     pub http: reqwest::Client,
     /// The provider's signing keys, for ID tokens (login), logout tokens and client Bearers.
@@ -167,6 +170,7 @@ impl App {
             in_flight: InFlight::new(metrics.in_flight.clone()),
             current: ArcSwap::from_pointee(loaded),
             broker,
+            client_credentials: ClientCredentials::default(),
             metrics,
             jwks: Jwks::new(http.clone()),
             bearer_cache: BearerCache::new(),

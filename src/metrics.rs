@@ -7,6 +7,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
+use std::time::Duration;
 
 /// A labelled counter's name, help text and label names.
 type Spec = (&'static str, &'static str, &'static [&'static str]);
@@ -19,8 +20,8 @@ const REQUESTS: Spec = (
 
 const TOKEN_REQUESTS: Spec = (
     "tokengate_token_requests_total",
-    "Token-endpoint exchanges, by route and outcome.",
-    &["route", "outcome"],
+    "Token-endpoint requests, by route, grant and outcome.",
+    &["route", "grant", "outcome"],
 );
 
 const TOKEN_CACHE: Spec = (
@@ -230,6 +231,17 @@ impl Metrics {
         }
     }
 
+    /// Counts one token-endpoint request of `grant` (`refresh_token`, `token_exchange`,
+    /// `client_credentials`) and its latency.
+    pub fn token_request(&self, route: &str, grant: &str, outcome: &str, elapsed: Duration) {
+        self.token_duration
+            .with_label_values(&[route, grant])
+            .observe(elapsed.as_secs_f64());
+        self.token_requests
+            .with_label_values(&[route, grant, outcome])
+            .inc();
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
@@ -238,17 +250,17 @@ impl Metrics {
     }
 }
 
-/// `tokengate_token_request_duration_seconds`, by route.
+/// `tokengate_token_request_duration_seconds`, by route and grant.
 fn token_duration() -> HistogramVec {
     HistogramVec::new(
         HistogramOpts::new(
             "tokengate_token_request_duration_seconds",
-            "Latency of token-endpoint exchanges.",
+            "Latency of token-endpoint requests.",
         )
         .buckets(vec![
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
         ]),
-        &["route"],
+        &["route", "grant"],
     )
     .expect("static metric definition is valid")
 }

@@ -219,13 +219,13 @@ async fn metrics_move_as_requests_are_served() {
         (r#"tokengate_requests_total{route="-",status="404"}"#, 1.0),
         (r#"tokengate_requests_total{route="-",status="302"}"#, 1.0),
         (
-            r#"tokengate_token_requests_total{outcome="success",route="orders"}"#,
+            r#"tokengate_token_requests_total{grant="refresh_token",outcome="success",route="orders"}"#,
             1.0,
         ),
         (r#"tokengate_token_cache_total{result="miss"}"#, 1.0),
         (r#"tokengate_token_cache_total{result="hit"}"#, 1.0),
         (
-            r#"tokengate_token_request_duration_seconds_count{route="orders"}"#,
+            r#"tokengate_token_request_duration_seconds_count{grant="refresh_token",route="orders"}"#,
             1.0,
         ),
         (

@@ -208,6 +208,28 @@ pub enum BearerMode {
     Accept,
 }
 
+/// How a route's token is obtained (`grant:`, docs/reference.md#token-grants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    /// The session's refresh token (MRRT), for the route's audience and scope.
+    RefreshToken,
+    /// RFC 8693: the session's primary access token exchanged for one of the route's audience.
+    TokenExchange,
+    /// The gateway's own token (no user), shared by every request of the process.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// The `grant` label of metrics and logs, and the key's value in `routes.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::TokenExchange => "token_exchange",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RouteConfig {
     pub name: String,
@@ -220,6 +242,8 @@ pub struct RouteConfig {
     /// `None` means the login audience.
     pub audience: Option<String>,
     pub scope: Scope,
+    /// How the route's token is obtained (`grant:`).
+    pub grant: GrantType,
     pub csrf: bool,
     /// A client's own Bearer JWT on a request without a session (`bearer:`).
     pub bearer: BearerMode,

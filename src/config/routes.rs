@@ -3,7 +3,7 @@
 //! `(host, path_prefix)` pairs), reported on the later entry so the message can point back at
 //! the first.
 
-use super::model::{AuthMode, BearerMode, RouteConfig};
+use super::model::{AuthMode, BearerMode, GrantType, RouteConfig};
 use super::problems::ConfigErrors;
 use super::read;
 use super::section::section;
@@ -14,6 +14,12 @@ use super::{access, fields};
 use crate::policy::Policy;
 use crate::scope::Scope;
 use std::collections::HashMap;
+
+const GRANT: &[(&str, GrantType)] = &[
+    ("refresh_token", GrantType::RefreshToken),
+    ("token_exchange", GrantType::TokenExchange),
+    ("client_credentials", GrantType::ClientCredentials),
+];
 
 const AUTH: &[(&str, AuthMode)] = &[
     ("required", AuthMode::Required),
@@ -37,6 +43,7 @@ fn route(w: &mut Walker, path: &str, node: &Node) -> Field<RouteConfig> {
         auth: default(AuthMode::Required) => read::choice(AUTH),
         audience: optional => read::non_empty,
         scope: default(Scope::empty()) => read::parsed(fields::scope),
+        grant: default(GrantType::RefreshToken) => read::choice(GRANT),
         csrf: default(true) => read::boolean,
         bearer: default(BearerMode::Reject) => read::choice(BEARER),
         require: default(Policy::default()) => access::require,
@@ -75,38 +82,46 @@ impl RouteConfig {
     }
 }
 
-/// Keys that contradict the route's `auth` or its upstream's scheme: silently ignored, they
-/// would hide a mistake.
+/// Keys that contradict the route's `auth`, its `grant` or its upstream's scheme: silently
+/// ignored, they would hide a mistake.
 fn check(w: &mut Walker, path: &str, route: &RouteConfig) {
     check_upstream_tls(w, path, route);
-    if route.auth == AuthMode::None {
-        if route.audience.is_some() {
-            w.error(
-                &join(path, "audience"),
-                "has no effect with auth: none (no token is attached): remove it, or set \
-                 auth: required or optional",
-            );
-        }
-        if !route.scope.is_empty() {
-            w.error(
-                &join(path, "scope"),
-                "has no effect with auth: none (no token is attached): remove it, or set \
-                 auth: required or optional",
-            );
-        }
-        if route.bearer == BearerMode::Accept {
-            w.error(
-                &join(path, "bearer"),
-                "accept needs auth: required or optional (with auth: none no token is \
-                 checked): remove it, or set auth: required or optional",
-            );
-        }
-    } else if !route.csrf {
+    if route.auth == AuthMode::None && route.grant == GrantType::TokenExchange {
+        w.error(
+            &join(path, "grant"),
+            "token_exchange needs a session's access token: set auth: required or optional, \
+             or use grant: client_credentials for the gateway's own token",
+        );
+    }
+    if route.auth == AuthMode::None && route.bearer == BearerMode::Accept {
+        w.error(
+            &join(path, "bearer"),
+            "accept needs auth: required or optional (with auth: none no token is \
+             checked): remove it, or set auth: required or optional",
+        );
+    }
+    if route.auth != AuthMode::None && !route.csrf {
         w.error(
             &join(path, "csrf"),
             "false is allowed only with auth: none (webhooks that carry no session): on a \
              route that reads the session it would let other sites send requests with the \
              user's token; remove csrf: false, or set auth: none",
+        );
+    }
+    // A client-credentials token is the gateway's own: it needs no session, so its audience
+    // and scope mean something with every `auth`.
+    if route.auth != AuthMode::None || route.grant == GrantType::ClientCredentials {
+        return;
+    }
+    let set = [
+        ("audience", route.audience.is_some()),
+        ("scope", !route.scope.is_empty()),
+    ];
+    for (key, _) in set.iter().filter(|(_, set)| *set) {
+        w.error(
+            &join(path, key),
+            "has no effect with auth: none (no token is attached): remove it, or set \
+             auth: required or optional, or grant: client_credentials",
         );
     }
 }

@@ -1,4 +1,4 @@
-//! The `refresh_token` grant over HTTP. This file only does I/O: it sends the request with the
+//! Token requests over HTTP (every grant; the form is `grant::form`'s). This file only does I/O: it sends the request with the
 //! configured client authentication and resource parameter, bounds the time and the size of the
 //! answer, and hands status and body to [`response::judge`](super::response::judge), which decides
 //! what the answer means.
@@ -7,6 +7,7 @@
 //! provider may already have consumed the token we sent, and sending it again is exactly the
 //! reuse that makes it revoke the whole session.
 
+use super::grant::{form, keep_for_session, GrantRequest};
 use super::response::{judge, Exchange};
 use super::scope::Scope;
 use crate::config::{ClientAuth, ProviderConfig};
@@ -53,21 +54,33 @@ impl TokenClient {
         audience: Option<&str>,
         scope: &Scope,
     ) -> ExchangeReport {
+        let grant = GrantRequest::RefreshToken(refresh_token);
+        self.request(provider, grant, audience, scope).await
+    }
+
+    /// One token request of any grant for `audience` with `scope`, judged. The answer to a grant
+    /// other than the refresh token carries nothing for the session (`keep_for_session`).
+    pub async fn request(
+        &self,
+        provider: &ProviderConfig,
+        grant: GrantRequest<'_>,
+        audience: Option<&str>,
+        scope: &Scope,
+    ) -> ExchangeReport {
         let started = Instant::now();
         let scope_text = scope.to_string();
-        let mut form: Vec<(&str, &str)> = vec![
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ];
-        if let Some(aud) = audience {
-            form.push((provider.resource_param.as_str(), aud));
-        }
-        if !scope.is_empty() {
-            form.push(("scope", &scope_text));
-        }
-        match self.post_token(provider, form).await {
+        let fields = form(
+            grant,
+            provider.resource_param.as_str(),
+            audience,
+            &scope_text,
+        );
+        match self.post_token(provider, fields).await {
             Ok(raw) => ExchangeReport {
-                exchange: judge(raw.status, &raw.body, audience, scope, now()),
+                exchange: keep_for_session(
+                    grant,
+                    judge(raw.status, &raw.body, audience, scope, now()),
+                ),
                 retry_after: raw.retry_after,
                 elapsed: started.elapsed(),
                 transport_error: None,

@@ -11,6 +11,10 @@ use serde_json::json;
 pub enum TokenError {
     /// `invalid_grant`, or no refresh token to exchange: the session is over.
     SessionExpired,
+    /// The provider refused a token exchange's subject token (`invalid_grant`): the broker
+    /// renews the subject and tries once more, so no client sees this (if one did, it would be
+    /// answered like `SessionExpired`).
+    SubjectRejected,
     Unavailable {
         retry_after: u64,
     },
@@ -46,8 +50,10 @@ impl TokenError {
     /// one code covers several causes).
     fn outcome(&self) -> (Reply, &'static str) {
         let reply = match self {
-            TokenError::SessionExpired => Reply::error(401, ErrorCode::SessionExpired)
-                .with_header("www-authenticate", "Bearer"),
+            TokenError::SessionExpired | TokenError::SubjectRejected => {
+                Reply::error(401, ErrorCode::SessionExpired)
+                    .with_header("www-authenticate", "Bearer")
+            }
             TokenError::Unavailable { retry_after } => {
                 Reply::error(503, ErrorCode::TokenEndpointUnavailable)
                     .with_header("retry-after", retry_after.to_string())

@@ -9,6 +9,7 @@ pub mod client;
 pub mod decision;
 pub mod error;
 pub mod fit;
+pub mod grant;
 pub mod response;
 /// Scopes are shared with `config` and `session`, so they live below all three.
 pub use crate::scope;

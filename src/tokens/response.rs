@@ -59,6 +59,18 @@ pub enum Exchange {
 }
 
 impl Exchange {
+    /// The `outcome` label of `tokengate_token_requests_total`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Exchange::Success { .. } => "success",
+            Exchange::InvalidGrant => "invalid_grant",
+            Exchange::Unavailable { .. } => "unavailable",
+            Exchange::Denied { .. } => "denied",
+            Exchange::InvalidResponse { .. } => "invalid_response",
+            Exchange::AudienceMismatch { .. } => "audience_mismatch",
+        }
+    }
+
     /// The rotated refresh token this answer carries, whatever the outcome: the caller stores it.
     pub fn refresh_token(&self) -> Option<&str> {
         match self {

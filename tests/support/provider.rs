@@ -17,6 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod grants;
+use grants::TOKEN_EXCHANGE;
+
 pub const CLIENT_ID: &str = "tokengate-test";
 pub const CLIENT_SECRET: &str = "test-secret-0123";
 /// The audience Auth0 answers with when a request is outside the refresh-token policy.
@@ -105,6 +108,8 @@ struct Inner {
     jwks_fetches: usize,
     /// Claims of an ID token added to every successful answer, and who signs it.
     id_token: Option<(Value, super::signing::Signer)>,
+    refused_subjects: HashSet<String>,
+    refuse_all_subjects: bool,
 }
 
 #[derive(Clone)]
@@ -146,6 +151,8 @@ impl MockProvider {
             rotated_key: false,
             jwks_fetches: 0,
             id_token: None,
+            refused_subjects: HashSet::new(),
+            refuse_all_subjects: false,
         })));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -294,7 +301,7 @@ async fn discovery(State(shared): State<Shared>) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", TOKEN_EXCHANGE],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
     }))
 }
@@ -408,8 +415,15 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     if !client_authenticated(&call) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
-    if call.field("grant_type") != Some("refresh_token") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    match call.field("grant_type") {
+        Some("refresh_token") => {}
+        Some(TOKEN_EXCHANGE) => {
+            return grants::token_exchange(&shared, &call, fault.as_ref().map(|f| &f.0))
+        }
+        Some("client_credentials") => {
+            return grants::client_credentials(&shared, &call, fault.as_ref().map(|f| &f.0))
+        }
+        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
     }
     let presented = call.field("refresh_token").unwrap_or("").to_owned();
     let rotate_this_time = fault.as_ref().map(|(_, r)| *r).unwrap_or(true);

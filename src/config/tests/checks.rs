@@ -171,9 +171,9 @@ fn scope_or_audience_on_an_auth_none_route_is_an_error() {
         errors(&text),
         vec![
             "routes[0].audience: has no effect with auth: none (no token is attached): remove \
-             it, or set auth: required or optional",
+             it, or set auth: required or optional, or grant: client_credentials",
             "routes[0].scope: has no effect with auth: none (no token is attached): remove it, \
-             or set auth: required or optional",
+             or set auth: required or optional, or grant: client_credentials",
         ]
     );
     // An empty scope is no scope.

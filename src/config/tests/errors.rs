@@ -24,7 +24,7 @@ fn unknown_keys_at_every_level() {
             "extra: unknown key (expected one of: server, provider, session, tokens, limits, \
              routes)",
             "routes[0].timeout: unknown key (expected one of: name, path_prefix, host, upstream, \
-             strip_prefix, auth, audience, scope, csrf, bearer, require, identity_headers, \
+             strip_prefix, auth, audience, scope, grant, csrf, bearer, require, identity_headers, \
              identity_assertion, upstream_headers, upstream_ca, upstream_client_cert, upstream_sni, \
              upstream_h2)",
         ]

@@ -6,6 +6,7 @@
 mod access;
 mod checks;
 mod errors;
+mod grants;
 mod tls;
 mod valid;
 

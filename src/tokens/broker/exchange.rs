@@ -8,9 +8,10 @@ use super::rotation::Rotation;
 use super::slot::SessionSlot;
 use super::transition::{Answer, DEFAULT_RETRY_AFTER};
 use super::{Broker, Settings, TokenNeed};
-use crate::session::model::{now, Session};
+use crate::session::model::{now, Session, UnixSeconds};
 use crate::tokens::cache::{self, Selection};
 use crate::tokens::client::ExchangeReport;
+use crate::tokens::grant::{GrantRequest, Via};
 use crate::tokens::response::Exchange;
 use crate::tokens::{Decision, TokenError};
 use std::time::{Duration, Instant};
@@ -27,20 +28,24 @@ impl ReportMeta {
         ReportMeta {
             retry_after: r.retry_after,
             transport_error: r.transport_error.clone(),
-            outcome: outcome_label(&r.exchange),
+            outcome: r.exchange.outcome(),
         }
     }
 }
 
-/// The `outcome` label of `tokengate_token_requests_total`.
-fn outcome_label(e: &Exchange) -> &'static str {
-    match e {
-        Exchange::Success { .. } => "success",
-        Exchange::InvalidGrant => "invalid_grant",
-        Exchange::Unavailable { .. } => "unavailable",
-        Exchange::Denied { .. } => "denied",
-        Exchange::InvalidResponse { .. } => "invalid_response",
-        Exchange::AudienceMismatch { .. } => "audience_mismatch",
+/// `cache::select` for `need`, except that a token the provider refused as a subject
+/// (`Via::Refresh { stale }`) is no hit: it must be renewed.
+pub(super) fn select<'s>(
+    session: &'s Session,
+    need: TokenNeed<'_>,
+    now: UnixSeconds,
+    leeway: u64,
+) -> Selection<'s> {
+    match cache::select(session, need.audience, need.scope, now, leeway) {
+        Selection::Hit(t) if matches!(need.via, Via::Refresh { stale: Some(s) } if s == t.access_token) => {
+            Selection::Miss
+        }
+        other => other,
     }
 }
 
@@ -55,7 +60,7 @@ impl Broker {
         waited_since: Instant,
     ) -> Option<Answer> {
         let leeway = settings.policy.leeway;
-        let done = match cache::select(session, need.audience, need.scope, now(), leeway) {
+        let done = match select(session, need, now(), leeway) {
             Selection::Hit(t) => {
                 tracing::debug!(route = need.route, "token obtained by a concurrent request");
                 Ok((t.access_token.clone(), Decision::Coalesced))
@@ -67,7 +72,8 @@ impl Broker {
         Some(done)
     }
 
-    /// One token-endpoint call with the session's refresh token (metrics included).
+    /// One token-endpoint call with the session's refresh token, or the subject token of a token
+    /// exchange (metrics included).
     /// `heartbeat` runs periodically while the call is in flight (the Redis lock). `Err`: the
     /// session has no refresh token (see [`no_refresh_token`]).
     pub(super) async fn call<F, Fut>(
@@ -81,18 +87,26 @@ impl Broker {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        let Some(refresh_token) = session.refresh_token.as_deref() else {
-            let error = no_refresh_token(need, settings);
-            let counter = match error {
-                TokenError::SessionExpired => &self.metrics.sessions_cleared,
-                _ => &self.metrics.broker_events,
-            };
-            counter.with_label_values(&["no_refresh_token"]).inc();
-            return Err(error);
+        let grant = match need.via {
+            Via::Exchange { subject, .. } => GrantRequest::TokenExchange {
+                subject_token: subject,
+            },
+            Via::Refresh { .. } => match session.refresh_token.as_deref() {
+                Some(rt) => GrantRequest::RefreshToken(rt),
+                None => {
+                    let error = no_refresh_token(need, settings);
+                    let counter = match error {
+                        TokenError::SessionExpired => &self.metrics.sessions_cleared,
+                        _ => &self.metrics.broker_events,
+                    };
+                    counter.with_label_values(&["no_refresh_token"]).inc();
+                    return Err(error);
+                }
+            },
         };
         let call = self
             .client
-            .refresh(settings.provider, refresh_token, need.audience, need.scope);
+            .request(settings.provider, grant, need.audience, need.scope);
         tokio::pin!(call);
         let beat_every = (settings.provider.timeout / 3).max(Duration::from_millis(200));
         let report = loop {
@@ -101,22 +115,31 @@ impl Broker {
                 _ = tokio::time::sleep(beat_every) => heartbeat().await,
             }
         };
-        self.metrics
-            .token_duration
-            .with_label_values(&[need.route])
-            .observe(report.elapsed.as_secs_f64());
-        self.metrics
-            .token_requests
-            .with_label_values(&[need.route, outcome_label(&report.exchange)])
-            .inc();
-        if matches!(report.exchange, Exchange::InvalidGrant) {
+        self.metrics.token_request(
+            need.route,
+            grant.label(),
+            report.exchange.outcome(),
+            report.elapsed,
+        );
+        let renews_subject = matches!(
+            need.via,
+            Via::Exchange {
+                last_try: false,
+                ..
+            }
+        );
+        if matches!(report.exchange, Exchange::InvalidGrant) && !renews_subject {
             self.metrics
                 .sessions_cleared
                 .with_label_values(&["invalid_grant"])
                 .inc();
         }
         let declared = Rotation::declared(settings.provider.rotates_refresh_tokens);
-        if declared.contradicted_by(refresh_token, &report.exchange) {
+        let presented = match grant {
+            GrantRequest::RefreshToken(rt) => Some(rt),
+            _ => None,
+        };
+        if presented.is_some_and(|rt| declared.contradicted_by(rt, &report.exchange)) {
             self.metrics
                 .broker_events
                 .with_label_values(&["unexpected_rotation"])
@@ -136,7 +159,7 @@ impl Broker {
     ) -> Answer {
         let e = match answer {
             Ok(ok) => {
-                tracing::info!(route = need.route, audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained");
+                tracing::info!(route = need.route, grant = need.via.label(), audience = need.audience.unwrap_or(""), scope = %need.scope, "token obtained");
                 return Ok(ok);
             }
             Err(TokenError::Unavailable { .. }) => TokenError::Unavailable {
@@ -149,6 +172,7 @@ impl Broker {
         };
         tracing::warn!(
             route = need.route,
+            grant = need.via.label(),
             audience = need.audience.unwrap_or(""),
             error = e.code(),
             detail = meta.transport_error.as_deref().unwrap_or(meta.outcome),

@@ -37,6 +37,7 @@ pub use rotation::Rotation;
 
 use super::cache::{self, Selection};
 use super::client::TokenClient;
+use super::grant::Via;
 use super::scope::Scope;
 use super::{Decision, TokenError};
 use crate::config::ProviderConfig;
@@ -64,6 +65,8 @@ pub struct TokenNeed<'a> {
     pub route: &'a str,
     pub audience: Option<&'a str>,
     pub scope: &'a Scope,
+    /// The grant that obtains it (`grant::exchange` builds the token-exchange needs).
+    pub via: Via<'a>,
 }
 
 /// The token-selection settings of `tokens:`.
@@ -304,7 +307,7 @@ impl Broker {
     ) -> Result<(String, Decision), TokenError> {
         let leeway = settings.policy.leeway;
         let hit = |result: &str| self.metrics.token_cache.with_label_values(&[result]).inc();
-        match cache::select(&view.session, need.audience, need.scope, now(), leeway) {
+        match exchange::select(&view.session, need, now(), leeway) {
             Selection::Hit(t) => {
                 hit("hit");
                 let token = t.access_token.clone();

@@ -9,6 +9,7 @@
 use super::{TokenNeed, TokenPolicy};
 use crate::session::model::{Session, TokenSet, UnixSeconds};
 use crate::tokens::cache;
+use crate::tokens::grant::Via;
 use crate::tokens::response::{Exchange, Grant};
 use crate::tokens::{Decision, TokenError};
 
@@ -44,6 +45,19 @@ pub(super) fn apply(
             refresh_token,
             id_token,
         } => succeeded(session, need, policy, grant, refresh_token, id_token, now),
+        // A token exchange's subject may have expired early at the provider: renewing it and
+        // trying once more (`grant::exchange`) comes before ending the session.
+        Exchange::InvalidGrant
+            if matches!(
+                need.via,
+                Via::Exchange {
+                    last_try: false,
+                    ..
+                }
+            ) =>
+        {
+            (Next::Keep, Err(TokenError::SubjectRejected))
+        }
         Exchange::InvalidGrant => (Next::Ended, Err(TokenError::SessionExpired)),
         Exchange::Unavailable { .. } => (
             Next::Keep,

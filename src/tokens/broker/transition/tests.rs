@@ -4,6 +4,7 @@
 use super::*;
 use crate::scope::Scope;
 use crate::session::model::User;
+use crate::tokens::grant::Via;
 use crate::tokens::response::Grant;
 
 const NOW: u64 = 1_700_000_000;
@@ -43,6 +44,7 @@ fn run(exchange: Exchange) -> (Next, Answer) {
         route: "orders",
         audience: Some(AUD),
         scope: &scope,
+        via: Via::REFRESH,
     };
     apply(&session(), need, policy(), exchange, NOW)
 }
@@ -138,6 +140,7 @@ fn success_prunes_expired_token_sets() {
         route: "orders",
         audience: Some(AUD),
         scope: &scope,
+        via: Via::REFRESH,
     };
     let (next, _) = apply(&old, need, policy(), success("read write", None, None), NOW);
     let s = version(next);
@@ -231,4 +234,39 @@ fn failures_with_rotation_keep_only_the_new_refresh_token() {
             "nothing but the refresh token and the version changed"
         );
     }
+}
+
+fn run_exchange(last_try: bool, exchange: Exchange) -> (Next, Answer) {
+    let scope = scope();
+    let need = TokenNeed {
+        route: "orders",
+        audience: Some(AUD),
+        scope: &scope,
+        via: Via::Exchange {
+            subject: "at-primary",
+            last_try,
+        },
+    };
+    apply(&session(), need, policy(), exchange, NOW)
+}
+
+#[test]
+fn a_refused_subject_keeps_the_session_for_one_more_try_then_ends_it() {
+    assert_eq!(
+        run_exchange(false, Exchange::InvalidGrant),
+        (Next::Keep, Err(TokenError::SubjectRejected))
+    );
+    assert_eq!(
+        run_exchange(true, Exchange::InvalidGrant),
+        (Next::Ended, Err(TokenError::SessionExpired))
+    );
+}
+
+#[test]
+fn an_exchanged_token_is_cached_and_the_refresh_token_stays() {
+    let (next, answer) = run_exchange(false, success("read write", None, None));
+    assert_eq!(answer, Ok(("at-new".to_owned(), Decision::Refreshed)));
+    let s = version(next);
+    assert_eq!(s.refresh_token, session().refresh_token);
+    assert!(s.extra.iter().any(|t| t.access_token == "at-new"));
 }
