@@ -10,6 +10,8 @@
 //   authorization endpoint therefore widens every authorization request to every API and scope.
 // - Refresh tokens rotate on every use and a reused one revokes the whole grant: the behaviour
 //   that punishes a gateway which presents the same refresh token twice.
+// - The client may also use client_credentials (the gateway's own token for a route with
+//   `grant: client_credentials`), with a resource indicator naming the API.
 // - With --test-hooks, GET /__test/stats counts refresh grants, errors, reuse and revocations,
 //   so end-to-end tests can assert that the gateway never reused a token; and
 //   POST /__test/groups?sub=&groups=a,b changes a user's groups for the ID tokens to come; and
@@ -388,7 +390,8 @@ function buildProvider(issuer, opts) {
     client_secret: opts.clientSecret,
     // oidc-provider 9 accepts client_secret_basic too for a client registered with either.
     token_endpoint_auth_method: 'client_secret_post',
-    // client_credentials: the client as a machine caller of a `bearer: accept` route.
+    // client_credentials: the client as a machine caller of a `bearer: accept` route, and the
+    // gateway's own tokens for `grant: client_credentials` routes.
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
     redirect_uris: [`${opts.gateway}/auth/callback`],
