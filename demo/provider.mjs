@@ -11,7 +11,8 @@
 // - Refresh tokens rotate on every use and a reused one revokes the whole grant: the behaviour
 //   that punishes a gateway which presents the same refresh token twice.
 // - The client may also use client_credentials (the gateway's own token for a route with
-//   `grant: client_credentials`), with a resource indicator naming the API.
+//   `grant: client_credentials`), with a resource indicator naming the API, and a minimal RFC
+//   8693 token exchange (`registerTokenExchange`) for routes with `grant: token_exchange`.
 // - With --test-hooks, GET /__test/stats counts refresh grants, errors, reuse and revocations,
 //   so end-to-end tests can assert that the gateway never reused a token; and
 //   POST /__test/groups?sub=&groups=a,b changes a user's groups for the ID tokens to come; and
@@ -36,7 +37,7 @@
 // rotates conditionally (oidc-provider's default rotates late in a token's life).
 // --port 0 picks a free port; the ready line on stdout names the one in use.
 
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -380,6 +381,56 @@ function statsEndpoint(stats) {
   };
 }
 
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** The claims of a JWT access token this provider signed, or `undefined` (bad, expired, other). */
+function ownAccessToken(token, publicKey, issuer) {
+  const [header, payload, signature] = String(token ?? '').split('.');
+  if (!header || !payload || !signature) return undefined;
+  const signed = verify('sha256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'));
+  if (!signed) return undefined;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  const live = typeof claims.exp === 'number' && claims.exp > Date.now() / 1000;
+  return live && claims.iss === issuer && claims.sub ? claims : undefined;
+}
+
+/**
+ * A minimal RFC 8693 token exchange (`grant: token_exchange` routes): the subject must be a live
+ * access token this provider issued to a user; the answer is an access token for the same user
+ * and client, for the requested API (`resource`) and the scopes of it that were asked for.
+ */
+function registerTokenExchange(provider, issuer, jwks) {
+  const publicKey = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
+  provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+    const { params, client } = ctx.oidc;
+    const types = [params.subject_token_type, params.requested_token_type ?? ACCESS_TOKEN_TYPE];
+    if (types.some((t) => t !== ACCESS_TOKEN_TYPE)) {
+      throw new errors.InvalidRequest('only access tokens are exchanged');
+    }
+    const subject = ownAccessToken(params.subject_token, publicKey, issuer);
+    if (!subject) throw new errors.InvalidGrant('subject_token is invalid or expired');
+    const resource = [params.resource].flat().filter(Boolean);
+    if (resource.length !== 1 || !Object.hasOwn(APIS, resource[0])) throw new errors.InvalidTarget();
+    const allowed = new Set(splitList(APIS[resource[0]]));
+    const scope = splitList(params.scope).filter((s) => allowed.has(s)).join(' ') || undefined;
+    const info = {
+      scope: APIS[resource[0]], audience: resource[0], accessTokenTTL: 300,
+      accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+    };
+    const token = new provider.AccessToken({
+      accountId: subject.sub, client, scope, resourceServer: new provider.ResourceServer(resource[0], info),
+    });
+    ctx.body = {
+      access_token: await token.save(),
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: token.expiration,
+      scope,
+    };
+  }, ['subject_token', 'subject_token_type', 'requested_token_type', 'scope', 'resource', 'audience'], ['resource']);
+}
+
 function log(message) {
   process.stderr.write(`provider: ${message}\n`);
 }
@@ -392,7 +443,7 @@ function buildProvider(issuer, opts) {
     token_endpoint_auth_method: 'client_secret_post',
     // client_credentials: the client as a machine caller of a `bearer: accept` route, and the
     // gateway's own tokens for `grant: client_credentials` routes.
-    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE],
     response_types: ['code'],
     redirect_uris: [`${opts.gateway}/auth/callback`],
     post_logout_redirect_uris: [`${opts.gateway}/`],
@@ -453,6 +504,7 @@ function buildProvider(issuer, opts) {
     },
   });
 
+  registerTokenExchange(provider, issuer, jwks);
   const stats = trackRefreshEvents(provider);
   if (opts.testHooks) {
     provider.use(statsEndpoint(stats));
