@@ -175,12 +175,13 @@ async fn client_credentials_is_cached_until_expiry_minus_leeway_then_one_new_cal
         ..b
     })
     .await;
-    ctx.provider.set_expires_in(3);
+    // Usable while expires_at - 1 > now: 3 to 4 s after the call (whole seconds).
+    ctx.provider.set_expires_in(5);
     let (_, first, _) = get(&ctx, "/api/cc-public", "").await;
     let (_, again, _) = get(&ctx, "/api/cc-public", "").await;
     assert_eq!(bearer(&first), bearer(&again));
     assert_eq!(ctx.provider.call_count(), 1);
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
     let answers = parallel(&ctx, "/api/cc-public", "", 8).await;
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
     assert_ne!(answers[0].1, bearer(&first), "renewed before it expired");
