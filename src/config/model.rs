@@ -119,7 +119,7 @@ pub struct ProviderConfig {
     pub login: LoginConfig,
     /// Per token-endpoint call.
     pub timeout: Duration,
-    /// Also read the user's claims from the userinfo endpoint (login and refresh).
+    /// Also read the user's claims from the userinfo endpoint (at login; refreshes keep them).
     pub userinfo: bool,
     /// `false` only for a provider declared never to rotate refresh tokens: exchanges of one
     /// session may then overlap (`docs/reference.md#provider`).

@@ -104,7 +104,11 @@ async fn read(app: &App, loaded: &Loaded, session: &Session, id_token: &str) -> 
             return None;
         }
     };
-    Some(Claims::keep(&claims.other, &loaded.used_claims))
+    let fresh = Claims::keep(&claims.other, &loaded.used_claims);
+    if loaded.config.provider.userinfo {
+        return Some(fresh.refreshed_over(&session.claims));
+    }
+    Some(fresh)
 }
 
 async fn validate(app: &App, client_id: &str, id_token: &str) -> Result<IdClaims, String> {

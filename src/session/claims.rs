@@ -59,6 +59,19 @@ impl Claims {
         claims
     }
 
+    /// The claims after a refresh's new ID token, when userinfo was also read at login: a claim
+    /// the new token does not carry keeps the value the session held, because it may have come
+    /// from userinfo, which a refresh does not read again; without this a userinfo-only claim
+    /// would turn "lacking" at the first refresh. Claims the token carries win.
+    pub fn refreshed_over(mut self, previous: &Claims) -> Claims {
+        for (name, value) in &previous.held {
+            if self.lacking.remove(name) {
+                self.held.insert(name.clone(), value.clone());
+            }
+        }
+        self
+    }
+
     /// What the session knows of claim `name` (not one of `USER_CLAIMS`).
     pub fn get(&self, name: &str) -> Known<'_> {
         match self.held.get(name) {

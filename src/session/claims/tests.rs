@@ -72,3 +72,26 @@ fn the_serialised_form_uses_short_names() {
         r#"{"h":{"groups":["a"]},"n":["acr"]}"#
     );
 }
+
+#[test]
+fn after_a_refresh_a_claim_only_userinfo_gave_keeps_its_value() {
+    let names = used(&["groups", "department", "level"]);
+    let at_login = Claims::keep(
+        &source(json!({"groups": ["a"], "department": "research"})),
+        &names,
+    );
+    let id_token = Claims::keep(&source(json!({"groups": ["b"]})), &names);
+    let merged = id_token.clone().refreshed_over(&at_login);
+    assert_eq!(
+        merged.get("groups"),
+        Known::Value(&json!(["b"])),
+        "the token's value wins"
+    );
+    assert_eq!(merged.get("department"), Known::Value(&json!("research")));
+    assert_eq!(merged.get("level"), Known::Absent, "lacking before and now");
+    assert_eq!(
+        id_token.get("department"),
+        Known::Absent,
+        "without userinfo the token rules"
+    );
+}
