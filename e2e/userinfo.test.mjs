@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { login, startStack, stopAll, tail } from './harness.mjs';
+import { login, sleep, startStack, stopAll, tail } from './harness.mjs';
 
 const USERINFO_ONLY = { department: 'research' };
 
@@ -31,7 +31,11 @@ before(async () => {
   const common = { extraRoutes: routes, userinfoClaims: USERINFO_ONLY, loginAudience: null };
   // One after the other: two stacks starting at once on a busy machine can miss the harness's
   // startup bound.
-  withUserinfo = await startStack({ ...common, providerExtra: '  userinfo: true\n' });
+  // Short-lived login tokens, so that a test can make the gateway refresh (and get a new ID token,
+  // which never carries the userinfo-only claim).
+  withUserinfo = await startStack({
+    ...common, providerExtra: '  userinfo: true\n', accessTtl: 3, leeway: '1s',
+  });
   withoutUserinfo = await startStack(common);
 });
 after(stopAll);
@@ -54,4 +58,17 @@ test('without it, the same claim is unknown to the gateway: 403 naming the claim
   assert.equal(r.status, 403, r.body + log(withoutUserinfo));
   assert.equal(r.json().error, 'forbidden');
   assert.equal(r.json().detail, 'department');
+});
+
+test('a refresh that brings a new ID token keeps the claim only userinfo gave', async () => {
+  const gw = withUserinfo.gateway.url;
+  const jar = await login(gw, 'ursula');
+  assert.equal((await jar.fetch(`${gw}/api/research/x`)).status, 200, log(withUserinfo));
+  await sleep(2200); // the login token is now inside the 1 s leeway: the next request refreshes
+  const refreshed = await jar.fetch(`${gw}/api/research/x`);
+  assert.equal(refreshed.status, 200, refreshed.body + log(withUserinfo));
+  assert.ok(refreshed.headers.get('set-cookie'), 'the refresh changed the session');
+  const after = await jar.fetch(`${gw}/api/research/x`);
+  assert.equal(after.status, 200, after.body + log(withUserinfo));
+  assert.equal(after.json().headers['x-user-department'], 'research');
 });
